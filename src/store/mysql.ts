@@ -1,0 +1,187 @@
+// MySQL backend over the PlanetScale HTTP driver (fetch-based, runtime-neutral).
+// Works against PlanetScale itself or the bundled psdb-proxy in front of plain MySQL/MariaDB.
+import { connect, type Connection } from "@planetscale/database";
+import { guard } from "./guard.ts";
+import { DEVICE_COLUMNS, MYSQL_SCHEMA, toDevice, toMysqlDatetime, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
+import {
+  DEFAULT_PING_RETENTION,
+  StoreError,
+  type DeviceRecord,
+  type DeviceStatus,
+  type DeviceStore,
+  type HandshakeUpsert,
+  type ListFilter,
+  type Page,
+  type PingRecord,
+} from "./types.ts";
+import * as v from "./validate.ts";
+
+export interface MysqlStoreOptions {
+  /** `https://user:pass@host` (PlanetScale) or `http://user:pass@host:port` (psdb-proxy). */
+  url: string;
+  pingRetention?: number;
+  fetch?: typeof fetch;
+}
+
+/** Connects, creates the tables if missing, and returns the store. */
+export async function openMysqlStore(opts: MysqlStoreOptions): Promise<DeviceStore> {
+  const retention = v.positiveInt("pingRetention", opts.pingRetention, DEFAULT_PING_RETENTION);
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch (cause) {
+    throw new StoreError("mysql url is not a valid URL", { cause });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new StoreError(`mysql url must be http:// or https:// (PlanetScale HTTP API), got ${url.protocol}`);
+  }
+  const conn = connect({ url: opts.url, fetch: opts.fetch as Parameters<typeof connect>[0]["fetch"] });
+  const store = new MysqlStore(conn, retention);
+  await store.init(MYSQL_SCHEMA);
+  return store;
+}
+
+type Args = (string | number | null)[];
+
+class MysqlStore implements DeviceStore {
+  readonly kind = "mysql" as const;
+  #closed = false;
+
+  constructor(
+    private readonly conn: Connection,
+    readonly pingRetention: number,
+  ) {}
+
+  async #q<T>(sql: string, args: Args = []) {
+    if (this.#closed) throw new StoreError("MySQL store is closed");
+    return this.conn.execute<T>(sql, args);
+  }
+
+  async #getRow(botName: string, deviceId: string): Promise<DeviceRecord | null> {
+    const r = await this.#q<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?`,
+      [botName, deviceId],
+    );
+    return r.rows[0] ? toDevice(r.rows[0]) : null;
+  }
+
+  /** Creates the session up front so concurrent first calls share it. */
+  init(ddl: readonly string[]): Promise<void> {
+    return guard("opening MySQL store", async () => {
+      await this.conn.refresh();
+      for (const stmt of ddl) await this.#q(stmt);
+    });
+  }
+
+  upsertOnHandshake(input: HandshakeUpsert, initialStatus: DeviceStatus): Promise<DeviceRecord> {
+    return guard("upsertOnHandshake", async () => {
+      const h = v.handshake(input);
+      const status = v.status(initialStatus);
+      const now = toMysqlDatetime(new Date());
+      // As the legacy server: one INSERT ... ON DUPLICATE KEY UPDATE; status is not in the UPDATE list.
+      await this.#q(
+        `INSERT INTO kb_bot_devices (bot_name, device_id, ip_address, status, client_type, client_version, client_info, descryption, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+         ON DUPLICATE KEY UPDATE ip_address = VALUES(ip_address), client_type = VALUES(client_type),
+           client_version = VALUES(client_version), client_info = VALUES(client_info), updated_at = VALUES(updated_at)`,
+        [h.botName, h.deviceId, h.ipAddress, status, h.clientType, h.clientVersion, h.clientInfo, now, now],
+      );
+      const row = await this.#getRow(h.botName, h.deviceId);
+      if (!row) throw new StoreError("upsertOnHandshake: row vanished after upsert (deleted concurrently)");
+      return row;
+    });
+  }
+
+  get(botName: string, deviceId: string): Promise<DeviceRecord | null> {
+    return guard("get", () => this.#getRow(v.key("botName", botName), v.key("deviceId", deviceId)));
+  }
+
+  list(filter: ListFilter): Promise<Page<DeviceRecord>> {
+    return guard("list", async () => {
+      const f = v.listFilter(filter);
+      const where: string[] = [];
+      const args: Args = [];
+      if (f.botName !== undefined) (where.push("bot_name = ?"), args.push(f.botName));
+      if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
+      const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+      const total = await this.#q<{ n: string }>(`SELECT COUNT(*) AS n FROM kb_bot_devices ${clause}`, args);
+      const rows = await this.#q<DeviceRow>(
+        `SELECT ${DEVICE_COLUMNS} FROM kb_bot_devices ${clause} ORDER BY id LIMIT ? OFFSET ?`,
+        [...args, f.limit, f.offset],
+      );
+      return { items: rows.rows.map(toDevice), total: Number(total.rows[0]?.n ?? 0) };
+    });
+  }
+
+  setStatus(botName: string, deviceId: string, status: DeviceStatus, description?: string | null) {
+    return guard("setStatus", async () => {
+      const b = v.key("botName", botName);
+      const d = v.key("deviceId", deviceId);
+      const s = v.status(status);
+      const now = toMysqlDatetime(new Date());
+      if (description === undefined) {
+        await this.#q("UPDATE kb_bot_devices SET status = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?", [s, now, b, d]);
+      } else {
+        await this.#q(
+          "UPDATE kb_bot_devices SET status = ?, descryption = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?",
+          [s, v.description(description), now, b, d],
+        );
+      }
+      return this.#getRow(b, d);
+    });
+  }
+
+  delete(botName: string, deviceId: string): Promise<boolean> {
+    return guard("delete", async () => {
+      const b = v.key("botName", botName);
+      const d = v.key("deviceId", deviceId);
+      // No driver transaction: each one would pin a fresh server session. Device first, then its history.
+      const r = await this.#q("DELETE FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?", [b, d]);
+      await this.#q("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ?", [b, d]);
+      return r.rowsAffected > 0;
+    });
+  }
+
+  recordPing(p: PingRecord): Promise<void> {
+    return guard("recordPing", async () => {
+      const r = v.ping(p);
+      await this.#q(
+        "INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)",
+        [r.botName, r.deviceId, r.rttMs, r.monitoringJson, toMysqlDatetime(r.at)],
+      );
+      // Retention: find the (N+1)-th newest id, drop it and everything older. Idempotent, so no transaction.
+      const cut = await this.#q<{ id: string }>(
+        "SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+        [r.botName, r.deviceId, this.pingRetention],
+      );
+      const id = cut.rows[0]?.id;
+      if (id !== undefined) {
+        await this.#q("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= ?", [
+          r.botName,
+          r.deviceId,
+          Number(id),
+        ]);
+      }
+    });
+  }
+
+  listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]> {
+    return guard("listPings", async () => {
+      const r = await this.#q<PingDbRow>(
+        "SELECT bot_name, device_id, rtt_ms, monitoring, created_at FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT ?",
+        [v.key("botName", botName), v.key("deviceId", deviceId), v.limit(limit)],
+      );
+      return r.rows.map(toPing);
+    });
+  }
+
+  healthCheck(): Promise<void> {
+    return guard("healthCheck", async () => {
+      await this.#q("SELECT 1 AS ok");
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}

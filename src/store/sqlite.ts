@@ -1,0 +1,190 @@
+// SQLite backend on node:sqlite DatabaseSync (works in Bun and Deno; no Bun.* here).
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { guard } from "./guard.ts";
+import { DEVICE_COLUMNS, SQLITE_SCHEMA, toDevice, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
+import {
+  DEFAULT_PING_RETENTION,
+  StoreError,
+  type DeviceRecord,
+  type DeviceStatus,
+  type DeviceStore,
+  type HandshakeUpsert,
+  type ListFilter,
+  type Page,
+  type PingRecord,
+} from "./types.ts";
+import * as v from "./validate.ts";
+
+export interface SqliteStoreOptions {
+  path: string;
+  pingRetention?: number;
+  busyTimeoutMs?: number;
+}
+
+type Db = InstanceType<typeof DatabaseSync>;
+
+export function openSqliteStore(opts: SqliteStoreOptions): Promise<DeviceStore> {
+  return guard("opening SQLite store", () => {
+    const retention = v.positiveInt("pingRetention", opts.pingRetention, DEFAULT_PING_RETENTION);
+    const memory = opts.path === ":memory:";
+    if (!memory) mkdirSync(dirname(opts.path), { recursive: true });
+    const db = new DatabaseSync(opts.path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
+      if (!memory) db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      for (const ddl of SQLITE_SCHEMA) db.exec(ddl);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteStore(db, retention);
+  });
+}
+
+class SqliteStore implements DeviceStore {
+  readonly kind = "sqlite" as const;
+  #db: Db | null;
+
+  constructor(db: Db, readonly pingRetention: number) {
+    this.#db = db;
+  }
+
+  #open(): Db {
+    if (!this.#db) throw new StoreError("SQLite store is closed");
+    return this.#db;
+  }
+
+  /** Runs fn inside one SQLite transaction (DatabaseSync is synchronous, so nothing interleaves). */
+  #tx<T>(fn: (db: Db) => T): T {
+    const db = this.#open();
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn(db);
+      db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  #getRow(botName: string, deviceId: string): DeviceRecord | null {
+    const row = this.#open()
+      .prepare(`SELECT ${DEVICE_COLUMNS} FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?`)
+      .get(botName, deviceId) as DeviceRow | undefined;
+    return row ? toDevice(row) : null;
+  }
+
+  upsertOnHandshake(input: HandshakeUpsert, initialStatus: DeviceStatus): Promise<DeviceRecord> {
+    return guard("upsertOnHandshake", () => {
+      const h = v.handshake(input);
+      const status = v.status(initialStatus);
+      const now = new Date().toISOString();
+      const row = this.#open()
+        .prepare(
+          `INSERT INTO kb_bot_devices (bot_name, device_id, ip_address, status, client_type, client_version, client_info, descryption, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+           ON CONFLICT (bot_name, device_id) DO UPDATE SET
+             ip_address = excluded.ip_address, client_type = excluded.client_type,
+             client_version = excluded.client_version, client_info = excluded.client_info,
+             updated_at = excluded.updated_at
+           RETURNING ${DEVICE_COLUMNS}`,
+        )
+        .get(h.botName, h.deviceId, h.ipAddress, status, h.clientType, h.clientVersion, h.clientInfo, now, now);
+      return toDevice(row as unknown as DeviceRow);
+    });
+  }
+
+  get(botName: string, deviceId: string): Promise<DeviceRecord | null> {
+    return guard("get", () => this.#getRow(v.key("botName", botName), v.key("deviceId", deviceId)));
+  }
+
+  list(filter: ListFilter): Promise<Page<DeviceRecord>> {
+    return guard("list", () => {
+      const f = v.listFilter(filter);
+      const where: string[] = [];
+      const args: string[] = [];
+      if (f.botName !== undefined) (where.push("bot_name = ?"), args.push(f.botName));
+      if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
+      const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+      const db = this.#open();
+      const total = db.prepare(`SELECT COUNT(*) AS n FROM kb_bot_devices ${clause}`).get(...args) as { n: number };
+      const rows = db
+        .prepare(`SELECT ${DEVICE_COLUMNS} FROM kb_bot_devices ${clause} ORDER BY id LIMIT ? OFFSET ?`)
+        .all(...args, f.limit, f.offset) as unknown as DeviceRow[];
+      return { items: rows.map(toDevice), total: Number(total.n) };
+    });
+  }
+
+  setStatus(botName: string, deviceId: string, status: DeviceStatus, description?: string | null) {
+    return guard("setStatus", () => {
+      const b = v.key("botName", botName);
+      const d = v.key("deviceId", deviceId);
+      const s = v.status(status);
+      const now = new Date().toISOString();
+      const db = this.#open();
+      if (description === undefined) {
+        db.prepare("UPDATE kb_bot_devices SET status = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?").run(s, now, b, d);
+      } else {
+        db.prepare("UPDATE kb_bot_devices SET status = ?, descryption = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?")
+          .run(s, v.description(description), now, b, d);
+      }
+      return this.#getRow(b, d);
+    });
+  }
+
+  delete(botName: string, deviceId: string): Promise<boolean> {
+    return guard("delete", () => {
+      const b = v.key("botName", botName);
+      const d = v.key("deviceId", deviceId);
+      return this.#tx((db) => {
+        db.prepare("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ?").run(b, d);
+        const r = db.prepare("DELETE FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?").run(b, d);
+        return Number(r.changes) > 0;
+      });
+    });
+  }
+
+  recordPing(p: PingRecord): Promise<void> {
+    return guard("recordPing", () => {
+      const r = v.ping(p);
+      this.#tx((db) => {
+      db.prepare("INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(r.botName, r.deviceId, r.rttMs, r.monitoringJson, r.at.toISOString());
+      // Retention: drop everything older than the N-th newest row of this device.
+      db.prepare(
+        `DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
+           SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      ).run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention);
+      });
+    });
+  }
+
+  listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]> {
+    return guard("listPings", () => {
+      const rows = this.#open()
+        .prepare(
+          "SELECT bot_name, device_id, rtt_ms, monitoring, created_at FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .all(v.key("botName", botName), v.key("deviceId", deviceId), v.limit(limit)) as unknown as PingDbRow[];
+      return rows.map(toPing);
+    });
+  }
+
+  healthCheck(): Promise<void> {
+    return guard("healthCheck", () => {
+      this.#open().prepare("SELECT 1").get();
+    });
+  }
+
+  close(): Promise<void> {
+    return guard("close", () => {
+      const db = this.#db;
+      this.#db = null;
+      db?.close();
+    });
+  }
+}

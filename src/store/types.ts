@@ -1,0 +1,96 @@
+// The device store contract. Other modules code against these names; keep them stable.
+// Legacy facts (spec/legacy-protocol.md, "The original server"): table kb_bot_devices,
+// UNIQUE (bot_name, device_id), status in pending/approved/denied/revoked/blocked.
+
+export type DeviceStatus = "pending" | "approved" | "denied" | "revoked" | "blocked";
+
+export const DEVICE_STATUSES: readonly DeviceStatus[] = Object.freeze([
+  "pending",
+  "approved",
+  "denied",
+  "revoked",
+  "blocked",
+]);
+
+export interface DeviceRecord {
+  id: number;
+  botName: string;
+  deviceId: string;
+  ipAddress: string | null;
+  status: DeviceStatus;
+  clientType: string;
+  clientVersion: string;
+  clientInfo: string | null;
+  /** Stored in the legacy column `descryption` (sic). */
+  description: string | null;
+  /** ISO-8601 UTC, millisecond precision. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface HandshakeUpsert {
+  botName: string;
+  deviceId: string;
+  ipAddress: string | null;
+  clientType: string;
+  clientVersion: string;
+  clientInfo: string | null;
+}
+
+export interface PingRecord {
+  botName: string;
+  deviceId: string;
+  rttMs: number | null;
+  monitoring: Record<string, unknown> | null;
+  /** ISO-8601 UTC. */
+  at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface ListFilter {
+  botName?: string;
+  status?: DeviceStatus;
+  limit: number;
+  offset: number;
+}
+
+export interface DeviceStore {
+  readonly kind: "sqlite" | "mysql";
+  /** Insert as `initialStatus` if new; if it exists update ip/client fields + updated_at, KEEP its status. Returns the row. */
+  upsertOnHandshake(input: HandshakeUpsert, initialStatus: DeviceStatus): Promise<DeviceRecord>;
+  get(botName: string, deviceId: string): Promise<DeviceRecord | null>;
+  list(filter: ListFilter): Promise<Page<DeviceRecord>>;
+  /** `description` undefined keeps the stored one; null clears it. */
+  setStatus(
+    botName: string,
+    deviceId: string,
+    status: DeviceStatus,
+    description?: string | null,
+  ): Promise<DeviceRecord | null>;
+  /** Deletes the device and its ping history. False when it did not exist. */
+  delete(botName: string, deviceId: string): Promise<boolean>;
+  /** Table kb_ping_monitor; keeps at most `pingRetention` newest rows per device (default 1000). */
+  recordPing(p: PingRecord): Promise<void>;
+  /** Newest first (insertion order). */
+  listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]>;
+  /** Throws StoreError when the database is unreachable. */
+  healthCheck(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The one error the store throws: driver failures (cause kept), invalid input, closed store.
+ * The gateway fails CLOSED on it.
+ */
+export class StoreError extends Error {
+  override name = "StoreError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export const DEFAULT_PING_RETENTION = 1000;
