@@ -1,0 +1,153 @@
+// Batch HMAC-SHA256 verify, 4 messages per SHA-256 compression using i32x4 lanes.
+// Each lane runs its own item (inner blocks, then the outer block) and picks up the
+// next item as soon as it finishes, so messages of different lengths keep all lanes busy.
+import { slotPtr, BATCH_DESC, BATCH_OUT } from "./layout";
+import { K } from "./sha256";
+import { hmacVerify } from "./hmac";
+
+const STATE4: usize = memory.data(8 * 16, 16);   // word t of lane l at STATE4 + t*16 + l*4
+const W4: usize = memory.data(64 * 16, 16);
+const LANE_BUF: usize = memory.data(4 * 64, 16);  // padded tail / outer block per lane
+const DUMMY: usize = memory.data(64, 16);
+const LANE_ITEM: usize = memory.data(16, 16);     // i32 item index, -1 = idle
+const LANE_BLOCK: usize = memory.data(16, 16);    // next block number; == nb means outer block
+const LANE_NB: usize = memory.data(16, 16);       // inner block count for the message
+
+// @ts-ignore: decorator
+@inline function rotr4(x: v128, n: i32): v128 {
+  return v128.or(i32x4.shr_u(x, n), i32x4.shl(x, 32 - n));
+}
+
+function compress4(p0: usize, p1: usize, p2: usize, p3: usize): void {
+  const bswap = i8x16(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+  for (let g: usize = 0; g < 64; g += 16) {
+    const a = i8x16.swizzle(v128.load(p0 + g), bswap);
+    const b = i8x16.swizzle(v128.load(p1 + g), bswap);
+    const c = i8x16.swizzle(v128.load(p2 + g), bswap);
+    const d = i8x16.swizzle(v128.load(p3 + g), bswap);
+    const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5);
+    const t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+    const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5);
+    const t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+    const w = W4 + (g << 2);
+    v128.store(w, i32x4.shuffle(t0, t2, 0, 1, 4, 5), 0);
+    v128.store(w, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+    v128.store(w, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+    v128.store(w, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+  }
+  for (let t: usize = 16; t < 64; t++) {
+    const w15 = v128.load(W4 + ((t - 15) << 4));
+    const w2 = v128.load(W4 + ((t - 2) << 4));
+    const s0 = v128.xor(v128.xor(rotr4(w15, 7), rotr4(w15, 18)), i32x4.shr_u(w15, 3));
+    const s1 = v128.xor(v128.xor(rotr4(w2, 17), rotr4(w2, 19)), i32x4.shr_u(w2, 10));
+    const sum = i32x4.add(i32x4.add(v128.load(W4 + ((t - 16) << 4)), s0), i32x4.add(v128.load(W4 + ((t - 7) << 4)), s1));
+    v128.store(W4 + (t << 4), sum);
+  }
+  let a = v128.load(STATE4, 0), b = v128.load(STATE4, 16), c = v128.load(STATE4, 32), d = v128.load(STATE4, 48);
+  let e = v128.load(STATE4, 64), f = v128.load(STATE4, 80), g = v128.load(STATE4, 96), h = v128.load(STATE4, 112);
+  for (let t: usize = 0; t < 64; t++) {
+    const wk = i32x4.add(v128.load(W4 + (t << 4)), i32x4.splat(load<u32>(K + (t << 2))));
+    const S1 = v128.xor(v128.xor(rotr4(e, 6), rotr4(e, 11)), rotr4(e, 25));
+    const ch = v128.bitselect(f, g, e);
+    const t1 = i32x4.add(i32x4.add(h, S1), i32x4.add(ch, wk));
+    const S0 = v128.xor(v128.xor(rotr4(a, 2), rotr4(a, 13)), rotr4(a, 22));
+    const maj = v128.bitselect(b, c, v128.xor(a, c));
+    h = g; g = f; f = e; e = i32x4.add(d, t1);
+    d = c; c = b; b = a; a = i32x4.add(t1, i32x4.add(S0, maj));
+  }
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 0), a), 0);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 16), b), 16);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 32), c), 32);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 48), d), 48);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 64), e), 64);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 80), f), 80);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 96), g), 96);
+  v128.store(STATE4, i32x4.add(v128.load(STATE4, 112), h), 112);
+}
+
+// @ts-ignore: decorator
+@inline function laneGet(base: usize, l: i32): i32 { return load<i32>(base + (<usize>l << 2)); }
+// @ts-ignore: decorator
+@inline function laneSet(base: usize, l: i32, v: i32): void { store<i32>(base + (<usize>l << 2), v); }
+
+function setLaneState(l: i32, src: usize): void {
+  const dst = STATE4 + (<usize>l << 2);
+  for (let t: usize = 0; t < 8; t++) store<u32>(dst + (t << 4), load<u32>(src + (t << 2)));
+}
+
+function assign(l: i32, item: i32, count: i32): void {
+  if (item >= count) { laneSet(LANE_ITEM, l, -1); return; }
+  laneSet(LANE_ITEM, l, item);
+  laneSet(LANE_BLOCK, l, 0);
+  const len = load<i32>(BATCH_DESC + (<usize>item << 4), 8);
+  laneSet(LANE_NB, l, (len + 9 + 63) >> 6);
+}
+
+/** Sets the lane's chaining state if the block starts a hash, and returns the block pointer. */
+function prepare(l: i32): usize {
+  const item = laneGet(LANE_ITEM, l);
+  if (item < 0) return DUMMY;
+  const desc = BATCH_DESC + (<usize>item << 4);
+  const slot = load<i32>(desc, 0);
+  const b = laneGet(LANE_BLOCK, l);
+  const nb = laneGet(LANE_NB, l);
+  const buf = LANE_BUF + (<usize>l << 6);
+  if (b == nb) { // outer block (built by finish())
+    setLaneState(l, slotPtr(slot) + 32);
+    return buf;
+  }
+  if (b == 0) setLaneState(l, slotPtr(slot));
+  const msg = <usize>load<u32>(desc, 4);
+  const len = load<i32>(desc, 8);
+  const off = b << 6;
+  if (off + 64 <= len) return msg + <usize>off;
+  const r = len - off; // bytes of message left in this block (may be <= 0)
+  memory.fill(buf, 0, 64);
+  if (r > 0) memory.copy(buf, msg + <usize>off, r);
+  if (r >= 0) store<u8>(buf + <usize>r, 0x80);
+  if (b == nb - 1) store<u64>(buf, bswap<u64>((<u64>len + 64) << 3), 56);
+  return buf;
+}
+
+function finish(l: i32, count: i32, nextItem: i32): i32 {
+  const item = laneGet(LANE_ITEM, l);
+  if (item < 0) return nextItem;
+  const b = laneGet(LANE_BLOCK, l);
+  const nb = laneGet(LANE_NB, l);
+  const st = STATE4 + (<usize>l << 2);
+  if (b < nb - 1) { laneSet(LANE_BLOCK, l, b + 1); return nextItem; }
+  if (b == nb - 1) { // inner digest done: build the outer block
+    const buf = LANE_BUF + (<usize>l << 6);
+    for (let t: usize = 0; t < 8; t++) store<u32>(buf + (t << 2), bswap<u32>(load<u32>(st + (t << 4))));
+    store<u32>(buf, 0x80, 32);
+    memory.fill(buf + 36, 0, 24);
+    store<u32>(buf, bswap<u32>(768), 60);
+    laneSet(LANE_BLOCK, l, nb);
+    return nextItem;
+  }
+  // outer done: constant-time compare with the MAC
+  const mac = <usize>load<u32>(BATCH_DESC + (<usize>item << 4), 12);
+  let diff: u32 = 0;
+  for (let t: usize = 0; t < 8; t++) diff |= load<u32>(st + (t << 4)) ^ bswap<u32>(load<u32>(mac + (t << 2)));
+  store<u8>(BATCH_OUT + <usize>item, <u8>(diff == 0));
+  assign(l, nextItem, count);
+  return nextItem + 1;
+}
+
+/** Verifies `count` descriptors from BATCH_DESC; writes 1/0 per item to BATCH_OUT. */
+export function verifyBatch(count: i32): void {
+  if (count < 2) {
+    for (let i: i32 = 0; i < count; i++) {
+      const desc = BATCH_DESC + (<usize>i << 4);
+      store<u8>(BATCH_OUT + <usize>i, <u8>hmacVerify(load<i32>(desc, 0), <usize>load<u32>(desc, 4), load<i32>(desc, 8), <usize>load<u32>(desc, 12)));
+    }
+    return;
+  }
+  let next: i32 = 0;
+  for (let l = 0; l < 4; l++) { assign(l, next, count); next++; }
+  while (laneGet(LANE_ITEM, 0) >= 0 || laneGet(LANE_ITEM, 1) >= 0 || laneGet(LANE_ITEM, 2) >= 0 || laneGet(LANE_ITEM, 3) >= 0) {
+    const p0 = prepare(0), p1 = prepare(1), p2 = prepare(2), p3 = prepare(3);
+    compress4(p0, p1, p2, p3);
+    for (let l = 0; l < 4; l++) next = finish(l, count, next);
+  }
+}
