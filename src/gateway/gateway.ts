@@ -1,0 +1,285 @@
+import type { BotHandler, ReplyItem } from "../bot/types.ts";
+import type { BotOptions, Config } from "../config/options.ts";
+import { BotgateError, toBotgateError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import { AuthVerifier } from "../protocol/auth.ts";
+import * as encode from "../protocol/encode.ts";
+import type { AnalyzeFrame, EventFrame, HandshakeFrame, PingFrame } from "../protocol/frames.ts";
+import { Scope } from "../resources/scope.ts";
+import { ResourceTracker } from "../resources/tracker.ts";
+import { Session, deviceKey, type SessionHost } from "../session/session.ts";
+import type { DeviceStatus, DeviceStore } from "../store/types.ts";
+import type { Connection, ConnectionHandler } from "../transport/types.ts";
+import type { Dispatcher, Outbound, ReplyOrigin } from "../pipeline/types.ts";
+
+const REFUSED: ReadonlySet<DeviceStatus> = new Set(["blocked", "denied", "revoked"]);
+
+export interface GatewayDeps {
+  config: Config;
+  store: DeviceStore;
+  log: Logger;
+  tracker?: ResourceTracker;
+  metrics?: GatewayMetrics;
+}
+
+export interface PushRequest {
+  botName: string;
+  room: string;
+  channelId: string | null;
+  items: ReplyItem[];
+  deviceId?: string;
+}
+
+/**
+ * The protocol brain: handshake, auth, routing. Owns the session registry
+ * (keyed by bot + device, never by address) and hands chat messages to the
+ * dispatcher. Knows nothing about the runtime: adapters feed it Connections.
+ */
+export class Gateway implements SessionHost, Outbound {
+  readonly config: Config;
+  readonly store: DeviceStore;
+  readonly log: Logger;
+  readonly tracker: ResourceTracker;
+  readonly metrics: GatewayMetrics;
+  readonly auth: AuthVerifier;
+  readonly scope: Scope;
+  readonly sessions = new Map<string, Session>();
+  /** Every live connection, including ones not yet past the handshake. */
+  readonly connections = new Set<Session>();
+  readonly bots: Map<string, BotOptions>;
+  dispatcher: Dispatcher | null = null;
+  #accepting = true;
+  #allClosed: Array<() => void> = [];
+
+  constructor(deps: GatewayDeps) {
+    this.config = deps.config;
+    this.store = deps.store;
+    this.log = deps.log;
+    this.tracker = deps.tracker ?? new ResourceTracker();
+    this.metrics = deps.metrics ?? new GatewayMetrics();
+    this.bots = new Map(deps.config.bots.map((b) => [b.name, b]));
+    this.auth = new AuthVerifier(deps.config.bots, deps.config.authWindowMs);
+    this.scope = new Scope("gateway", this.tracker);
+    this.scope.interval(Math.min(60_000, deps.config.authWindowMs), () => this.auth.prune(Date.now()), "replay-prune");
+  }
+
+  /** Adapter entry point: a new TCP connection. */
+  accept(conn: Connection): ConnectionHandler {
+    const s = new Session(conn, this);
+    this.connections.add(s);
+    this.metrics.connectionsAccepted.inc();
+    if (!this.#accepting) {
+      s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
+      s.close("shutdown", true);
+    }
+    return s;
+  }
+
+  // ---- SessionHost -------------------------------------------------------
+
+  async onHandshake(s: Session, h: HandshakeFrame): Promise<void> {
+    const bot = this.bots.get(h.botName);
+    if (bot === undefined) return this.#refuse(s, new BotgateError("UNKNOWN_BOT", `bot "${h.botName}" is not configured on this server`), "unknown_bot");
+    if (h.deviceId === "unknown" && !this.config.allowUnknownDeviceId) {
+      return this.#refuse(s, new BotgateError("DEVICE_ID_UNKNOWN", "the phone could not read its device id; set allowUnknownDeviceId to accept it"), "device_id_unknown");
+    }
+    let status: DeviceStatus;
+    try {
+      const rec = await this.store.upsertOnHandshake(
+        { botName: h.botName, deviceId: h.deviceId, ipAddress: s.conn.remoteAddress, clientType: h.clientType, clientVersion: h.version, clientInfo: h.deviceInfo },
+        bot.autoApprove ? "approved" : "pending",
+      );
+      status = rec.status;
+    } catch (err) {
+      // Fail closed: no store, no session.
+      this.log.error("device store failed during handshake", { bot: h.botName, device: h.deviceId, error: err });
+      return this.#refuse(s, toBotgateError(err, "STORE_UNAVAILABLE"), "store_unavailable");
+    }
+    if (s.state !== "authenticating") return; // timed out or peer left while we waited
+    if (REFUSED.has(status)) return this.#refuse(s, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);
+
+    const key = deviceKey(h.botName, h.deviceId);
+    const old = this.sessions.get(key);
+    if (old !== undefined && old !== s) {
+      this.metrics.takeovers.inc();
+      this.log.info("session takeover", { bot: h.botName, device: h.deviceId, old: old.address, new: s.address });
+      old.close("takeover", true);
+    }
+    this.sessions.set(key, s);
+    s.open(h.botName, h.deviceId, status);
+    this.metrics.handshakesOk.inc();
+    this.metrics.noteReconnect(key);
+    const approved = status === "approved";
+    s.send(encode.handshakeComplete(true, approved, approved ? "device approved" : "device registered, waiting for approval"), "handshakeComplete");
+    this.log.info("handshake", { bot: h.botName, device: h.deviceId, address: s.address, version: h.version, status });
+  }
+
+  onEvent(s: Session, f: EventFrame): void {
+    if (f.kind === "analyze") return this.#analyze(s, f);
+    if (f.kind === "ping") return this.#ping(s, f);
+    this.metrics.messagesIn.inc("unknown");
+    s.protocolError(new BotgateError("UNKNOWN_EVENT", `unknown event "${f.event}"`));
+  }
+
+  onClosed(s: Session): void {
+    this.connections.delete(s);
+    if (s.botName && this.sessions.get(s.key) === s) this.sessions.delete(s.key);
+    if (s.openedAt > 0) this.log.info("session closed", { bot: s.botName, device: s.deviceId, address: s.address, reason: s.closeReason });
+    if (this.connections.size === 0 && this.#allClosed.length > 0) {
+      const w = this.#allClosed;
+      this.#allClosed = [];
+      for (const r of w) r();
+    }
+  }
+
+  // ---- Outbound ----------------------------------------------------------
+
+  /** Send replies to the origin device's current session (or, if configured, another approved device of the bot). */
+  deliver(origin: ReplyOrigin, items: ReplyItem[]): boolean {
+    if (items.length === 0) return true;
+    const s = this.#route(origin.botName, origin.deviceId);
+    if (s === null) return false;
+    for (const it of items) {
+      const text = typeof it === "string" ? it : it.text;
+      const mediaWaitTime = typeof it === "string" ? undefined : it.mediaWaitTime;
+      if (!s.send(encode.messageResponse({ room: origin.room, text, channelId: origin.channelId, mediaWaitTime }), "messageResponse")) return false;
+    }
+    return true;
+  }
+
+  #route(botName: string, deviceId: string): Session | null {
+    const own = this.sessions.get(deviceKey(botName, deviceId));
+    if (own?.isOpen) return own;
+    if (!this.bots.get(botName)?.replyFallback) return null;
+    return this.approvedSessionOf(botName);
+  }
+
+  approvedSessionOf(botName: string): Session | null {
+    for (const s of this.sessions.values()) if (s.botName === botName && s.isOpen && s.status === "approved") return s;
+    return null;
+  }
+
+  // ---- operator actions (admin API) --------------------------------------
+
+  getSession(botName: string, deviceId: string): Session | undefined {
+    return this.sessions.get(deviceKey(botName, deviceId));
+  }
+
+  kick(botName: string, deviceId: string, reason: string): boolean {
+    const s = this.getSession(botName, deviceId);
+    if (s === undefined) return false;
+    this.log.info("session kicked", { bot: botName, device: deviceId, reason });
+    s.close("kicked", true);
+    return true;
+  }
+
+  /** A status change from the admin API takes effect on the live session at once. */
+  applyDeviceStatus(botName: string, deviceId: string, status: DeviceStatus): void {
+    const s = this.getSession(botName, deviceId);
+    if (s === undefined) return;
+    s.status = status;
+    s.notApprovedNotified = false;
+    if (REFUSED.has(status)) {
+      s.sendError(new BotgateError("DEVICE_REFUSED", `device is ${status}`));
+      s.close("device_refused", true);
+    }
+  }
+
+  // ---- lifecycle ---------------------------------------------------------
+
+  /** Stop taking phones, close every session (flushing), resolve when all are gone or the deadline passes. */
+  async shutdown(deadlineMs = this.config.takeoverFlushMs + 1000): Promise<void> {
+    this.#accepting = false;
+    for (const s of [...this.connections]) {
+      s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
+      s.close("shutdown", true);
+    }
+    if (this.connections.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#allClosed.push(r)),
+        new Promise<void>((r) => (timer = setTimeout(r, deadlineMs))),
+      ]);
+      clearTimeout(timer);
+      for (const s of [...this.connections]) s.conn.destroy();
+    }
+    await this.dispatcher?.close();
+    this.scope.close("shutdown");
+    this.auth.dispose();
+  }
+
+  // ---- events --------------------------------------------------------------
+
+  #verify(s: Session, auth: unknown): boolean {
+    try {
+      this.auth.verify(s.botName, s.deviceId, auth, Date.now());
+      return true;
+    } catch (err) {
+      const e = toBotgateError(err, "AUTH_INVALID");
+      s.authFailures++;
+      this.metrics.authFailures.inc(e.code);
+      this.log.warn("auth failure", { bot: s.botName, device: s.deviceId, address: s.address, reason: e.code, detail: e.message, failures: s.authFailures });
+      s.sendError(e);
+      if (s.authFailures >= this.config.maxAuthFailures) s.close("auth_failures", true);
+      return false;
+    }
+  }
+
+  #analyze(s: Session, f: AnalyzeFrame): void {
+    this.metrics.messagesIn.inc("analyze");
+    if (!this.#verify(s, f.auth)) return;
+    if (s.status !== "approved") {
+      this.metrics.droppedNotApproved.inc();
+      if (!s.notApprovedNotified) {
+        s.notApprovedNotified = true;
+        s.sendError(new BotgateError("DEVICE_PENDING", `device is ${s.status}; messages are not processed until an operator approves it`));
+      }
+      return;
+    }
+    const d = f.data;
+    const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId };
+    this.dispatcher?.submit({
+      origin,
+      device: { botName: s.botName, deviceId: s.deviceId, address: s.address, clientVersion: s.handshake?.version ?? "" },
+      message: {
+        bot: s.botName,
+        room: d.room,
+        text: d.text,
+        sender: d.sender,
+        isGroupChat: d.isGroupChat,
+        channelId: d.channelId,
+        logId: d.logId,
+        userHash: d.userHash,
+        isMention: d.isMention,
+        timestamp: d.timestamp,
+        packageName: d.packageName,
+        threadId: d.threadId,
+        receivedAt: Date.now(),
+      },
+    });
+  }
+
+  #ping(s: Session, f: PingFrame): void {
+    this.metrics.messagesIn.inc("ping");
+    if (!this.#verify(s, f.auth)) return;
+    const now = Date.now();
+    // RTT only when the echo is plausibly our own clock value.
+    const rtt = f.serverTimestamp !== null && f.serverTimestamp <= now && now - f.serverTimestamp < 3_600_000 ? now - f.serverTimestamp : null;
+    s.lastRttMs = rtt;
+    s.lastPingAt = now;
+    if (f.monitoring) s.lastMonitoring = f.monitoring;
+    if (rtt !== null) this.metrics.pingRttMs.observe(rtt);
+    this.store
+      .recordPing({ botName: s.botName, deviceId: s.deviceId, rttMs: rtt, monitoring: f.monitoring, at: new Date(now).toISOString() })
+      .catch((err) => this.log.warn("could not store ping", { bot: s.botName, device: s.deviceId, error: err }));
+  }
+
+  #refuse(s: Session, err: BotgateError, reason: string): void {
+    this.metrics.handshakesFailed.inc(reason);
+    this.log.warn("handshake refused", { bot: s.handshake?.botName, device: s.handshake?.deviceId, address: s.address, reason });
+    s.sendError(err);
+    s.send(encode.handshakeComplete(false, false, err.message), "handshakeComplete");
+    s.close("handshake_refused", true);
+  }
+}

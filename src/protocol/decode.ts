@@ -1,0 +1,127 @@
+import { BotgateError } from "../errors.ts";
+import type { AnalyzeData, AuthBlock, EventFrame, HandshakeFrame } from "./frames.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Bytes of one line -> a JSON object; invalid UTF-8 or JSON is a clear error. */
+export function parseLine(line: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    text = utf8.decode(line);
+  } catch (cause) {
+    throw new BotgateError("INVALID_UTF8", "line is not valid UTF-8", { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new BotgateError("INVALID_JSON", "line is not valid JSON", { cause });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new BotgateError("INVALID_JSON", "line is not a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+const MAX_ID = 256;
+
+function reqString(o: Record<string, unknown>, key: string, code: "HANDSHAKE_INVALID" | "BAD_REQUEST", max = 1024): string {
+  const v = o[key];
+  if (typeof v !== "string" || v.length === 0) throw new BotgateError(code, `"${key}" must be a non-empty string`);
+  if (v.length > max) throw new BotgateError(code, `"${key}" is longer than ${max} characters`);
+  return v;
+}
+
+function optString(o: Record<string, unknown>, key: string, max = 1024): string | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v !== "string") throw new BotgateError("BAD_REQUEST", `"${key}" must be a string`);
+  return v.length > max ? v.slice(0, max) : v;
+}
+
+/** The first line: no `event` wrapper. v3.1.x phones send only botName, version, deviceID. */
+export function decodeHandshake(o: Record<string, unknown>): HandshakeFrame {
+  if ("event" in o) throw new BotgateError("HANDSHAKE_INVALID", "expected the handshake line first, got an event");
+  const clientType = o.clientType === undefined ? "MessengerBotR" : reqString(o, "clientType", "HANDSHAKE_INVALID", 64);
+  return {
+    kind: "handshake",
+    clientType,
+    botName: reqString(o, "botName", "HANDSHAKE_INVALID", 64),
+    version: reqString(o, "version", "HANDSHAKE_INVALID", 32),
+    deviceId: reqString(o, "deviceID", "HANDSHAKE_INVALID", MAX_ID),
+    deviceIp: typeof o.deviceIP === "string" ? o.deviceIP.slice(0, 64) : null,
+    deviceInfo: typeof o.deviceInfo === "string" ? o.deviceInfo.slice(0, 255) : null,
+  };
+}
+
+function dataOf(o: Record<string, unknown>): Record<string, unknown> {
+  const d = o.data;
+  if (d === null || typeof d !== "object" || Array.isArray(d)) throw new BotgateError("BAD_REQUEST", `"data" must be an object`);
+  return d as Record<string, unknown>;
+}
+
+export function decodeEvent(o: Record<string, unknown>): EventFrame {
+  const event = o.event;
+  if (typeof event !== "string") throw new BotgateError("BAD_REQUEST", `"event" must be a string`);
+  if (event === "analyze") {
+    const d = dataOf(o);
+    const text = d.text;
+    if (typeof text !== "string") throw new BotgateError("BAD_REQUEST", `"text" must be a string`);
+    const data: AnalyzeData = {
+      room: reqString(d, "room", "BAD_REQUEST", 1024),
+      text,
+      sender: typeof d.sender === "string" ? d.sender : "",
+      isGroupChat: d.isGroupChat === true,
+      channelId: optString(d, "channelId", 32),
+      logId: optString(d, "logId", 32),
+      userHash: optString(d, "userHash", 128),
+      isMention: d.isMention === true,
+      timestamp: optString(d, "timestamp", 64),
+      botName: optString(d, "botName", 64),
+      packageName: optString(d, "packageName", 128),
+      threadId: optString(d, "threadId", 64),
+    };
+    return { kind: "analyze", data, auth: d.auth };
+  }
+  if (event === "ping") {
+    const d = dataOf(o);
+    const ts = d.server_timestamp;
+    const mon = d.monitoring;
+    return {
+      kind: "ping",
+      serverTimestamp: typeof ts === "number" && Number.isFinite(ts) ? ts : null,
+      monitoring: mon !== null && typeof mon === "object" && !Array.isArray(mon) ? (mon as Record<string, unknown>) : null,
+      auth: d.auth,
+    };
+  }
+  return { kind: "unknown", event: event.slice(0, 64) };
+}
+
+/** Shape-check an `auth` block; the signature itself is checked by AuthVerifier. */
+export function decodeAuth(a: unknown): AuthBlock {
+  if (a === undefined || a === null) throw new BotgateError("AUTH_MISSING", "event has no auth block");
+  if (typeof a !== "object" || Array.isArray(a)) throw new BotgateError("AUTH_INVALID", "auth must be an object");
+  const o = a as Record<string, unknown>;
+  const str = (k: string): string => {
+    const v = o[k];
+    if (typeof v !== "string" || v.length > 256) throw new BotgateError("AUTH_INVALID", `auth.${k} must be a string`);
+    return v;
+  };
+  const ts = o.timestamp;
+  if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts < 0) {
+    throw new BotgateError("AUTH_INVALID", "auth.timestamp must be integer milliseconds");
+  }
+  const deviceUUID = str("deviceUUID");
+  return {
+    clientType: str("clientType"),
+    botName: str("botName"),
+    deviceUUID,
+    deviceID: typeof o.deviceID === "string" ? o.deviceID : deviceUUID,
+    macAddress: str("macAddress"),
+    ipAddress: str("ipAddress"),
+    timestamp: ts,
+    version: typeof o.version === "string" ? o.version : null,
+    signature: str("signature"),
+  };
+}

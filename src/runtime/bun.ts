@@ -1,0 +1,78 @@
+/**
+ * Bun adapter: Bun.listen sockets -> botgate Connections. The only file that
+ * touches Bun's TCP API. Facts it relies on (docs/runtime-notes in README):
+ * write() does not buffer, so the WriteQueue keeps the remainder; each
+ * connection gets its own `data` object in open().
+ */
+import type { Connection, ConnectionHandler, Listen, TcpListener } from "../transport/types.ts";
+
+/** The minimal shape of a Bun socket that we touch. */
+interface BunSocket {
+  data: ConnectionHandler | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort?: number;
+  write(data: Uint8Array): number;
+  end(): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+}
+
+interface BunListener {
+  readonly hostname: string;
+  readonly port: number;
+  stop(closeActive?: boolean): void;
+}
+
+declare const Bun: { listen(opts: unknown): BunListener; file(path: string): unknown };
+
+function wrap(s: BunSocket): Connection {
+  return {
+    remoteAddress: s.remoteAddress,
+    remotePort: s.remotePort ?? 0,
+    write: (d) => s.write(d),
+    end: () => s.end(),
+    destroy: () => s.terminate(),
+    pause: () => s.pause(),
+    resume: () => s.resume(),
+  };
+}
+
+export const listen: Listen = (options, accept): TcpListener => {
+  const l = Bun.listen({
+    hostname: options.hostname,
+    port: options.port,
+    tls: options.tls ? { cert: Bun.file(options.tls.certFile), key: Bun.file(options.tls.keyFile) } : undefined,
+    socket: {
+      open(s: BunSocket) {
+        s.data = accept(wrap(s));
+      },
+      data(s: BunSocket, chunk: Uint8Array) {
+        s.data?.data(chunk);
+      },
+      drain(s: BunSocket) {
+        s.data?.drain();
+      },
+      close(s: BunSocket, err?: Error) {
+        const h = s.data;
+        s.data = undefined;
+        h?.closed(err);
+      },
+      error(s: BunSocket, err: Error) {
+        const h = s.data;
+        s.data = undefined;
+        h?.closed(err);
+      },
+      // Half-close from the phone: it will not send again; treat it as gone.
+      end(s: BunSocket) {
+        s.end();
+      },
+      connectError() {},
+    },
+  });
+  return {
+    hostname: l.hostname,
+    port: l.port,
+    stop: () => l.stop(false),
+  };
+};

@@ -1,0 +1,247 @@
+import type { Config } from "../config/options.ts";
+import { BotgateError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import * as encode from "../protocol/encode.ts";
+import type { EventFrame, HandshakeFrame } from "../protocol/frames.ts";
+import { decodeEvent, decodeHandshake, parseLine } from "../protocol/decode.ts";
+import { Scope, type ScopedTimer } from "../resources/scope.ts";
+import type { ResourceTracker } from "../resources/tracker.ts";
+import type { DeviceStatus } from "../store/types.ts";
+import type { Connection, ConnectionHandler } from "../transport/types.ts";
+import { LineFramer, type LineSink } from "../wasm/core.ts";
+import { WriteQueue } from "./write-queue.ts";
+
+/** What a session needs from the gateway that owns it. */
+export interface SessionHost {
+  readonly config: Config;
+  readonly metrics: GatewayMetrics;
+  readonly tracker: ResourceTracker;
+  readonly log: Logger;
+  onHandshake(session: Session, frame: HandshakeFrame): Promise<void>;
+  onEvent(session: Session, frame: EventFrame): void;
+  onClosed(session: Session): void;
+}
+
+export type SessionState = "handshake" | "authenticating" | "open" | "closing" | "closed";
+
+export type CloseReason =
+  | "peer_closed"
+  | "error"
+  | "takeover"
+  | "handshake_timeout"
+  | "handshake_refused"
+  | "idle"
+  | "slow_consumer"
+  | "auth_failures"
+  | "kicked"
+  | "device_refused"
+  | "shutdown";
+
+/** Lines pipelined behind the handshake wait here (read is paused meanwhile). */
+const MAX_PENDING_LINES = 1000;
+
+let nextId = 1;
+
+/**
+ * One phone connection. Owns its framer, write queue and timers (through a
+ * Scope, i.e. an AbortController); all of them die with it however it ends.
+ */
+export class Session implements ConnectionHandler, LineSink {
+  readonly id = nextId++;
+  readonly conn: Connection;
+  readonly scope: Scope;
+  readonly writer: WriteQueue;
+  readonly connectedAt = Date.now();
+  readonly address: string;
+  state: SessionState = "handshake";
+  botName = "";
+  deviceId = "";
+  status: DeviceStatus = "pending";
+  handshake: HandshakeFrame | null = null;
+  openedAt = 0;
+  lastMonitoring: Record<string, unknown> | null = null;
+  lastRttMs: number | null = null;
+  lastPingAt = 0;
+  bytesIn = 0;
+  linesIn = 0;
+  linesOut = 0;
+  authFailures = 0;
+  notApprovedNotified = false;
+  closeReason: CloseReason | null = null;
+  readonly #host: SessionHost;
+  readonly #framer: LineFramer;
+  #pendingLines: Uint8Array[] | null = null;
+  #idle: ScopedTimer | null = null;
+  readonly #handshakeDeadline: ScopedTimer;
+
+  constructor(conn: Connection, host: SessionHost) {
+    this.conn = conn;
+    this.#host = host;
+    this.address = `${conn.remoteAddress}:${conn.remotePort}`;
+    const cfg = host.config;
+    this.scope = new Scope(`session#${this.id}`, host.tracker);
+    this.scope.own("socket", this.address, () => conn.destroy());
+    this.scope.own("session", this.address, () => {});
+    this.#framer = new LineFramer(cfg.maxLineBytes);
+    this.writer = new WriteQueue(conn, cfg.outboundCapBytes, () => this.close("slow_consumer", false));
+    this.#handshakeDeadline = this.scope.timeout(cfg.handshakeTimeoutMs, () => this.#handshakeTimeout(), "handshake-deadline");
+  }
+
+  get key(): string {
+    return deviceKey(this.botName, this.deviceId);
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  // ---- ConnectionHandler -------------------------------------------------
+
+  data(chunk: Uint8Array): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.bytesIn += chunk.length;
+    this.#host.metrics.bytesIn.inc(chunk.length);
+    this.#framer.push(chunk, this);
+  }
+
+  drain(): void {
+    this.writer.drain();
+  }
+
+  closed(error?: Error): void {
+    if (this.state === "closed") return;
+    if (this.closeReason === null) this.closeReason = error ? "error" : "peer_closed";
+    this.state = "closed";
+    this.writer.close();
+    this.#framer.reset();
+    this.#pendingLines = null;
+    this.scope.close(this.closeReason);
+    const m = this.#host.metrics;
+    m.connectionsClosed.inc(this.closeReason);
+    if (this.openedAt > 0) m.sessionSeconds.observe((Date.now() - this.openedAt) / 1000);
+    this.#host.onClosed(this);
+  }
+
+  // ---- LineSink ----------------------------------------------------------
+
+  line(bytes: Uint8Array): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    if (this.#pendingLines !== null) {
+      if (this.#pendingLines.length >= MAX_PENDING_LINES) return this.close("handshake_refused", false);
+      this.#pendingLines.push(bytes);
+      return;
+    }
+    this.linesIn++;
+    this.#idle?.refresh();
+    try {
+      const obj = parseLine(bytes);
+      if (this.state === "handshake") this.#startHandshake(decodeHandshake(obj));
+      else this.#host.onEvent(this, decodeEvent(obj));
+    } catch (err) {
+      this.protocolError(err);
+    }
+  }
+
+  oversize(byteLength: number): void {
+    this.protocolError(new BotgateError("LINE_TOO_LONG", `line longer than ${this.#host.config.maxLineBytes} bytes discarded (${byteLength}+ bytes)`));
+  }
+
+  // ---- actions -----------------------------------------------------------
+
+  send(bytes: Uint8Array, event: string): boolean {
+    if (this.state === "closed") return false;
+    const ok = this.writer.write(bytes);
+    if (ok) {
+      this.linesOut++;
+      this.#host.metrics.messagesOut.inc(event);
+      this.#host.metrics.bytesOut.inc(bytes.length);
+    }
+    return ok;
+  }
+
+  sendError(err: BotgateError): void {
+    this.send(encode.errorEvent(err.wireCode, err.message, Date.now()), "error");
+  }
+
+  /** Bad input is answered and counted; it never closes other sessions. */
+  protocolError(err: unknown): void {
+    const e = err instanceof BotgateError ? err : new BotgateError("INTERNAL", "internal error", { cause: err });
+    this.#host.metrics.protocolErrors.inc(e.code);
+    if (e.code === "INTERNAL") this.#host.log.error("session error", { session: this.id, error: e.cause ?? e });
+    this.sendError(e);
+    if (this.state === "handshake") {
+      this.send(encode.handshakeComplete(false, false, e.message), "handshakeComplete");
+      this.close("handshake_refused", true);
+    }
+  }
+
+  /** Called by the gateway once the device is registered and allowed. */
+  open(botName: string, deviceId: string, status: DeviceStatus): void {
+    const cfg = this.#host.config;
+    this.botName = botName;
+    this.deviceId = deviceId;
+    this.status = status;
+    this.state = "open";
+    this.openedAt = Date.now();
+    this.#handshakeDeadline.stop();
+    this.#idle = this.scope.timeout(cfg.idleTimeoutMs, () => this.close("idle", false), "idle-deadline");
+    this.scope.interval(cfg.pingIntervalMs, () => this.send(encode.ping(this.botName, Date.now()), "ping"), "ping");
+  }
+
+  /** Replay lines that arrived behind the handshake, then read again. */
+  resumeAfterHandshake(): void {
+    const lines = this.#pendingLines;
+    this.#pendingLines = null;
+    if (lines) for (const l of lines) this.line(l);
+    if (this.state !== "closing" && this.state !== "closed") this.conn.resume();
+  }
+
+  /**
+   * Close once. With `flush`, queued bytes are sent first (bounded by
+   * takeoverFlushMs), then FIN; otherwise the socket is destroyed now.
+   */
+  close(reason: CloseReason, flush: boolean): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.closeReason = reason;
+    this.state = "closing";
+    this.#pendingLines = null;
+    this.#idle?.stop();
+    if (!flush || this.writer.idle) {
+      if (flush) this.conn.end();
+      else this.conn.destroy();
+      return;
+    }
+    this.scope.timeout(this.#host.config.takeoverFlushMs, () => this.conn.destroy(), "flush-deadline");
+    this.writer.whenFlushed().then(() => {
+      if (this.state === "closing") this.conn.end();
+    });
+  }
+
+  #startHandshake(frame: HandshakeFrame): void {
+    this.state = "authenticating";
+    this.handshake = frame;
+    this.#pendingLines = [];
+    this.conn.pause();
+    this.#host.onHandshake(this, frame).then(
+      () => {
+        if (this.state === "open") this.resumeAfterHandshake();
+      },
+      (err) => {
+        this.#host.log.error("handshake failed", { session: this.id, error: err });
+        this.close("error", false);
+      },
+    );
+  }
+
+  #handshakeTimeout(): void {
+    if (this.state !== "handshake" && this.state !== "authenticating") return;
+    this.#host.metrics.handshakesFailed.inc("timeout");
+    this.sendError(new BotgateError("HANDSHAKE_TIMEOUT", "no handshake within the deadline"));
+    this.close("handshake_timeout", true);
+  }
+}
+
+export function deviceKey(botName: string, deviceId: string): string {
+  return `${botName}\u0000${deviceId}`;
+}

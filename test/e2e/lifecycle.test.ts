@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { LegacyPhone } from "../support/phone.ts";
+import { BOT, identity, startTestGateway, type TestGateway, until } from "../support/harness.ts";
+
+let gw: TestGateway | null = null;
+afterEach(async () => {
+  await gw?.stop();
+  gw = null;
+});
+
+async function connected(port: number, device: string) {
+  const phone = await LegacyPhone.connect(port, identity(device));
+  await phone.handshake();
+  return phone;
+}
+
+function liveResources(g: TestGateway) {
+  const c = g.app.gateway.tracker.counts();
+  return { sessions: c.session, sockets: c.socket, timers: c.timer, intervals: c.interval - 1 /* the gateway's own replay-prune */, jobs: c.job };
+}
+
+describe("session lifecycle", () => {
+  test("a new connection for the same device takes over; the old one is closed", async () => {
+    gw = await startTestGateway();
+    const first = await connected(gw.port, "dev-t");
+    const second = await connected(gw.port, "dev-t");
+    await first.waitClosed();
+    expect(gw.app.gateway.metrics.takeovers.value).toBe(1);
+    expect(gw.app.gateway.sessions.size).toBe(1);
+    second.write(second.analyzeLine({ text: "!ping" }));
+    expect((await second.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    expect(gw.app.gateway.metrics.connectionsClosed.get("takeover")).toBe(1);
+    second.destroy();
+  });
+
+  test("no inbound traffic for the idle timeout closes the session", async () => {
+    gw = await startTestGateway({ pingIntervalMs: 100, idleTimeoutMs: 300 });
+    const phone = await connected(gw.port, "dev-idle");
+    await phone.next((f) => f.event === "ping", 2000); // the server pings ...
+    await phone.waitClosed(3000); // ... the phone never answers
+    expect(gw.app.gateway.metrics.connectionsClosed.get("idle")).toBe(1);
+  });
+
+  test("answered pings keep a session alive past the idle timeout", async () => {
+    gw = await startTestGateway({ pingIntervalMs: 80, idleTimeoutMs: 250 });
+    const phone = await connected(gw.port, "dev-alive");
+    for (let i = 0; i < 8; i++) {
+      const p = await phone.next((f) => f.event === "ping", 2000);
+      phone.write(phone.pingLine(p.data.server_timestamp));
+    }
+    expect(phone.isClosed).toBe(false);
+    expect(gw.app.gateway.sessions.size).toBe(1);
+    phone.destroy();
+  });
+
+  test("oversize line: LINE_TOO_LONG, then the session keeps working", async () => {
+    gw = await startTestGateway({ maxLineBytes: 4096 });
+    const phone = await connected(gw.port, "dev-big");
+    phone.write(phone.analyzeLine({ text: "가".repeat(10_000) }));
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("LINE_TOO_LONG");
+    phone.write(phone.analyzeLine({ text: "!echo 여전히 살아있음" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("여전히 살아있음");
+    phone.destroy();
+  });
+
+  test("a ~70 KB chat line (phone's 65,000-char cap) is accepted by default", async () => {
+    gw = await startTestGateway();
+    const phone = await connected(gw.port, "dev-70k");
+    const text = "!echo " + "a".repeat(65_000 - 6);
+    phone.write(phone.analyzeLine({ text }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text.length).toBe(65_000 - 6);
+    phone.destroy();
+  });
+
+  test("invalid JSON and invalid UTF-8 get clear errors; the session survives", async () => {
+    gw = await startTestGateway();
+    const phone = await connected(gw.port, "dev-garbage");
+    phone.write("{not json\n");
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("INVALID_JSON");
+    phone.write(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]));
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("INVALID_UTF8");
+    phone.write('[1,2,3]\n{"event":"nope","data":{}}\n');
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("INVALID_JSON");
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("UNKNOWN_EVENT");
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    phone.destroy();
+  });
+
+  test("a peer that stops reading is closed as a slow consumer; others are unaffected", async () => {
+    gw = await startTestGateway({ outboundCapBytes: 64 * 1024 });
+    const other = await connected(gw.port, "dev-other");
+    const slow = await connected(gw.port, "dev-slow");
+    slow.pauseReading();
+    const big = "!echo " + "x".repeat(60_000);
+    for (let i = 0; i < 400 && !slow.isClosed; i++) slow.write(slow.analyzeLine({ text: big }));
+    await slow.waitClosed(15_000);
+    expect(gw.app.gateway.metrics.connectionsClosed.get("slow_consumer")).toBe(1);
+    other.write(other.analyzeLine({ text: "!ping" }));
+    expect((await other.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    other.destroy();
+  });
+
+  test("below the cap, a briefly paused reader loses nothing and order is kept", async () => {
+    gw = await startTestGateway();
+    const phone = await connected(gw.port, "dev-order");
+    phone.pauseReading();
+    const n = 300;
+    const pad = "y".repeat(2000);
+    for (let i = 0; i < n; i++) phone.write(phone.analyzeLine({ text: `!echo ${i} ${pad}` }));
+    await until(() => gw!.app.gateway.metrics.messagesOut.get("messageResponse") >= n, 10_000, "all replies queued");
+    phone.resumeReading(); // every reply arrives, in order
+    const got: number[] = [];
+    for (let i = 0; i < n; i++) got.push(Number((await phone.next((f) => f.event === "messageResponse", 10_000)).data.text.split(" ")[0]));
+    expect(got).toEqual([...Array(n).keys()]);
+    phone.destroy();
+  });
+
+  test("every timer, socket and session is released however sessions end", async () => {
+    gw = await startTestGateway({ pingIntervalMs: 100, idleTimeoutMs: 300, handshakeTimeoutMs: 300 });
+    const phones: LegacyPhone[] = [];
+    const fin = await connected(gw.port, "end-fin");
+    const rst = await connected(gw.port, "end-rst");
+    const idle = await connected(gw.port, "end-idle");
+    const taken = await connected(gw.port, "end-take");
+    const taker = await connected(gw.port, "end-take");
+    const silent = await LegacyPhone.connect(gw.port, identity("end-silent"));
+    const kicked = await connected(gw.port, "end-kick");
+    phones.push(fin, rst, idle, taken, taker, silent, kicked);
+    expect(liveResources(gw).sessions).toBeGreaterThanOrEqual(6);
+    fin.end();
+    rst.reset();
+    gw.app.gateway.kick(BOT.name, "end-kick", "test");
+    await Promise.all([fin.waitClosed(), rst.closed, idle.waitClosed(), taken.waitClosed(), silent.waitClosed(), kicked.waitClosed()]);
+    taker.destroy();
+    await until(() => gw!.app.gateway.connections.size === 0, 5000, "all sessions closed");
+    expect(liveResources(gw)).toEqual({ sessions: 0, sockets: 0, timers: 0, intervals: 0, jobs: 0 });
+    expect(gw.app.gateway.tracker.sweep()).toEqual([]);
+  });
+
+  test("shutdown closes every session and resolves", async () => {
+    gw = await startTestGateway();
+    const a = await connected(gw.port, "sd-a");
+    const b = await connected(gw.port, "sd-b");
+    await gw.stop();
+    await Promise.all([a.waitClosed(), b.waitClosed()]);
+    expect(gw.app.gateway.connections.size).toBe(0);
+    gw = null;
+  });
+});

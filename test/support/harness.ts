@@ -1,0 +1,43 @@
+import { type App, startApp } from "../../src/app.ts";
+import { type Config, parseConfig } from "../../src/config/options.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import * as bun from "../../src/runtime/bun.ts";
+import type { PhoneIdentity } from "./phone.ts";
+
+export const BOT = { name: "LOA.i", secret: "test-secret-0123456789abcdef", salt: "test-salt-xyz" };
+
+export function identity(deviceId: string, over: Partial<PhoneIdentity> = {}): PhoneIdentity {
+  return { botName: BOT.name, deviceId, secret: BOT.secret, salt: BOT.salt, ...over };
+}
+
+export interface TestGateway {
+  app: App;
+  port: number;
+  config: Config;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** A real gateway on 127.0.0.1:<random port> with an in-memory SQLite store. */
+export async function startTestGateway(raw: Record<string, unknown> = {}): Promise<TestGateway> {
+  const config = parseConfig({
+    listen: { host: "127.0.0.1", port: 0 },
+    store: { kind: "sqlite", path: ":memory:" },
+    bots: [{ ...BOT, autoApprove: true }],
+    admin: { enabled: false },
+    ...raw,
+  });
+  const logs: string[] = [];
+  const log = createLogger("debug", (l) => logs.push(l));
+  const app = await startApp(config, bun, log);
+  return { app, port: app.listener.port, config, logs, stop: () => app.stop() };
+}
+
+/** Poll a condition until true, failing after a deadline (for state not announced by an event). */
+export async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
