@@ -1,6 +1,6 @@
 import type { BotHandler, HandlerResult, ReplyItem } from "../bot/types.ts";
 import { NO_REPLY } from "../bot/types.ts";
-import type { Dispatcher, InboundJob, Outbound } from "./types.ts";
+import type { Dispatcher, InboundJob, Outbound, PipelineStats } from "./types.ts";
 
 /** Result of a handler -> the items to send (`@no-reply` and empties dropped). */
 export function normalizeResult(r: HandlerResult): ReplyItem[] {
@@ -37,6 +37,13 @@ export class DirectDispatcher implements Dispatcher {
         },
         () => {},
       );
+  }
+
+  stats(): PipelineStats {
+    return {
+      queueDepth: 0, queueCapacity: 0, enqueued: 0, dropped: {}, started: 0, completed: 0, failed: 0, timeouts: 0, inFlight: 0,
+      inFlightPerBot: {}, inFlightPerRoom: {}, zombies: { count: 0, cap: 0, list: [] }, jobDurationMs: { buckets: [], cumulative: [], sum: 0, count: 0 },
+    };
   }
 
   async close(): Promise<void> {}

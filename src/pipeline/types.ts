@@ -23,5 +23,25 @@ export interface Outbound {
 /** Between sessions and bot logic. */
 export interface Dispatcher {
   submit(job: InboundJob): void;
+  stats(): PipelineStats;
   close(): Promise<void>;
+}
+
+/** Figures the admin API shows; produced by Dispatcher.stats(). */
+export interface PipelineStats {
+  queueDepth: number;
+  queueCapacity: number;
+  enqueued: number;
+  /** Dropped before work started, by reason ("expired", "queue_full", "duplicate", "shutdown", ...). */
+  dropped: Record<string, number>;
+  started: number;
+  completed: number;
+  failed: number;
+  timeouts: number;
+  inFlight: number;
+  inFlightPerBot: Record<string, number>;
+  inFlightPerRoom: Record<string, number>;
+  zombies: { count: number; cap: number; list: Array<{ bot: string; room: string; ageMs: number }> };
+  /** Job duration histogram in ms: cumulative counts per upper bound. */
+  jobDurationMs: { buckets: number[]; cumulative: number[]; sum: number; count: number };
 }
