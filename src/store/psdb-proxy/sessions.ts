@@ -1,0 +1,153 @@
+// Driver sessions -> reserved MySQL connections. One session = one connection, so a driver
+// `transaction()` (BEGIN ... COMMIT pinned to one session) is a real MySQL transaction.
+
+/** The minimal shape of a Bun.SQL pool / reserved connection that sessions need. */
+export interface RawResult extends Array<unknown> {
+  columns?: { name: string; type: number; table: number | string; length?: number; flags?: number }[] | null;
+  affectedRows?: number;
+  lastInsertRowid?: number | bigint | string | null;
+}
+export interface ReservedConn {
+  unsafe(query: string): { raw(): PromiseLike<RawResult> };
+  release(): Promise<void>;
+  close(options?: { timeout?: number }): Promise<void>;
+}
+export interface ConnPool {
+  reserve(options?: { signal?: AbortSignal }): Promise<ReservedConn>;
+}
+
+/** The opaque object the driver receives and echoes back on every call. */
+export interface SessionToken {
+  id: string;
+  inTransaction: boolean;
+}
+
+export class ProxyError extends Error {
+  override name = "ProxyError";
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+interface Session {
+  id: string;
+  user: string;
+  conn: ReservedConn | null;
+  inTx: boolean;
+  lastUsed: number;
+  busy: number;
+  tail: Promise<unknown>;
+}
+
+export interface SessionTableOptions {
+  idleMs: number;
+  maxSessions: number;
+  reserveTimeoutMs: number;
+}
+
+const BEGIN = /^\s*(?:BEGIN\b|START\s+TRANSACTION\b)/i;
+const END = /^\s*(?:COMMIT|ROLLBACK)\b(?!\s+(?:WORK\s+)?TO\b)/i;
+
+export class SessionTable {
+  #sessions = new Map<string, Session>();
+  #sweeper: ReturnType<typeof setInterval>;
+
+  constructor(private readonly pool: ConnPool, private readonly opts: SessionTableOptions) {
+    this.#sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(opts.idleMs / 2, 5000)));
+    (this.#sweeper as { unref?: () => void }).unref?.();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  token(s: Session): SessionToken {
+    return { id: s.id, inTransaction: s.inTx };
+  }
+
+  /** A new session; its connection is reserved on the first query. */
+  open(user: string): Session {
+    if (this.#sessions.size >= this.opts.maxSessions) this.#evictOne();
+    const s: Session = { id: crypto.randomUUID(), user, conn: null, inTx: false, lastUsed: Date.now(), busy: 0, tail: Promise.resolve() };
+    this.#sessions.set(s.id, s);
+    return s;
+  }
+
+  /**
+   * The live session for a token, a new one when the token is empty or names a session that is
+   * gone but was not in a transaction; throws ABORTED when a transaction was lost with it.
+   */
+  resolve(token: unknown, user: string): Session {
+    const t = token as Partial<SessionToken> | null | undefined;
+    const id = typeof t?.id === "string" ? t.id : undefined;
+    const live = id ? this.#sessions.get(id) : undefined;
+    if (live && live.user === user) return live;
+    if (id && t?.inTransaction === true) {
+      throw new ProxyError("ABORTED", "session expired or its connection was lost; the open transaction was rolled back");
+    }
+    return this.open(user);
+  }
+
+  /** Runs one statement on the session's connection, in arrival order. */
+  run(s: Session, query: string): Promise<RawResult> {
+    s.busy++;
+    s.lastUsed = Date.now();
+    const job = s.tail.then(() => this.#exec(s, query));
+    s.tail = job.catch(() => {});
+    return job.finally(() => {
+      s.busy--;
+      s.lastUsed = Date.now();
+    });
+  }
+
+  async #exec(s: Session, query: string): Promise<RawResult> {
+    if (!this.#sessions.has(s.id)) throw new ProxyError("ABORTED", "session was closed");
+    if (!s.conn) {
+      try {
+        s.conn = await this.pool.reserve({ signal: AbortSignal.timeout(this.opts.reserveTimeoutMs) });
+      } catch (cause) {
+        this.#drop(s);
+        throw new ProxyError("UNAVAILABLE", `cannot reach MySQL: ${(cause as Error)?.message ?? cause}`, { cause });
+      }
+    }
+    try {
+      const res = await s.conn.unsafe(query).raw();
+      if (BEGIN.test(query)) s.inTx = true;
+      else if (END.test(query)) s.inTx = false;
+      return res;
+    } catch (err) {
+      // A server error (errno) leaves the connection usable; anything else means it is gone.
+      if (typeof (err as { errno?: unknown })?.errno !== "number") this.#drop(s);
+      throw err;
+    }
+  }
+
+  #drop(s: Session): void {
+    this.#sessions.delete(s.id);
+    const conn = s.conn;
+    s.conn = null;
+    // Closing (not releasing) a connection in a transaction discards it: the server rolls back.
+    if (conn) void (s.inTx ? conn.close() : conn.release()).catch(() => {});
+  }
+
+  #evictOne(): void {
+    let oldest: Session | undefined;
+    for (const s of this.#sessions.values()) {
+      if (s.busy === 0 && !s.inTx && (!oldest || s.lastUsed < oldest.lastUsed)) oldest = s;
+    }
+    if (!oldest) throw new ProxyError("RESOURCE_EXHAUSTED", `too many open sessions (max ${this.opts.maxSessions})`);
+    this.#drop(oldest);
+  }
+
+  /** Drops sessions idle for longer than idleMs (their transactions roll back). */
+  sweep(now = Date.now()): void {
+    for (const s of this.#sessions.values()) {
+      if (s.busy === 0 && now - s.lastUsed > this.opts.idleMs) this.#drop(s);
+    }
+  }
+
+  closeAll(): void {
+    clearInterval(this.#sweeper);
+    for (const s of [...this.#sessions.values()]) this.#drop(s);
+  }
+}

@@ -1,0 +1,221 @@
+// The conformance suite against a REAL MariaDB/MySQL, through the bundled psdb proxy.
+// MariaDB must be running (CI starts it); if it is not, this file FAILS, it does not skip.
+import { afterAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
+import { connect } from "@planetscale/database";
+import { openStore } from "../../src/store/open.ts";
+import { startPsdbProxy, type PsdbProxy } from "../../src/store/psdb-proxy/proxy.ts";
+import { StoreError } from "../../src/store/types.ts";
+import { describeDeviceStoreConformance, hs } from "./conformance.ts";
+
+const SERVER = process.env.BOTGATE_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306";
+const DB = `botgate_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+const USER = "botgate";
+const PASSWORD = "s3cret:with@chars";
+
+const admin = new SQL({ url: `${SERVER}/`, adapter: "mysql", max: 2, connectionTimeout: 5 });
+try {
+  await admin.unsafe(`CREATE DATABASE \`${DB}\` CHARACTER SET utf8mb4`);
+} catch (err) {
+  await admin.close();
+  throw new Error(
+    `MariaDB/MySQL is not reachable at ${SERVER} (${(err as Error).message}). ` +
+      "Start it (e.g. `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`) " +
+      "or set BOTGATE_TEST_MYSQL=mysql://user:pass@host:port.",
+  );
+}
+const db = new SQL({ url: `${SERVER}/${DB}`, adapter: "mysql", max: 2 });
+afterAll(async () => {
+  await db.close();
+  await admin.unsafe(`DROP DATABASE IF EXISTS \`${DB}\``);
+  await admin.close();
+});
+
+function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string } = {}): PsdbProxy {
+  return startPsdbProxy({ mysqlUrl: `${SERVER}/${DB}`, port: 0, username: USER, password: PASSWORD, ...extra });
+}
+
+async function emptyTables(): Promise<void> {
+  await db.unsafe("DROP TABLE IF EXISTS kb_bot_devices");
+  await db.unsafe("DROP TABLE IF EXISTS kb_ping_monitor");
+}
+
+describeDeviceStoreConformance("mysql via psdb-proxy", async ({ pingRetention }) => {
+  await emptyTables();
+  const p = proxy();
+  const store = await openStore({ kind: "mysql", url: p.url, pingRetention });
+  return { store, breakBackend: () => p.stop(), cleanup: () => p.stop() };
+});
+
+describe("mysql specifics", () => {
+  test("kb_bot_devices has exactly the legacy columns, utf8mb4, UNIQUE (bot_name, device_id)", async () => {
+    await emptyTables();
+    const p = proxy();
+    try {
+      const store = await openStore({ kind: "mysql", url: p.url });
+      await openStore({ kind: "mysql", url: p.url }); // idempotent
+      await store.upsertOnHandshake(hs(), "pending");
+      const cols = await db.unsafe(
+        "SELECT COLUMN_NAME AS c, CHARACTER_SET_NAME AS cs FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'kb_bot_devices' ORDER BY ORDINAL_POSITION",
+        [DB],
+      );
+      expect(cols.map((r: { c: string }) => r.c)).toEqual([
+        "id", "bot_name", "device_id", "ip_address", "status", "client_type",
+        "client_version", "client_info", "descryption", "created_at", "updated_at",
+      ]);
+      expect(cols.find((r: { c: string }) => r.c === "bot_name").cs).toBe("utf8mb4");
+      const uniq = await db.unsafe(
+        "SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'kb_bot_devices' AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' ORDER BY SEQ_IN_INDEX",
+        [DB],
+      );
+      expect(uniq.map((r: { c: string }) => r.c)).toEqual(["bot_name", "device_id"]);
+      // created_at stored as UTC: the row's text equals the record's ISO string.
+      const [row] = await db.unsafe("SELECT CAST(created_at AS CHAR) AS t FROM kb_bot_devices");
+      const rec = await store.get("LOA.i", "ccbd8eee1012327e");
+      expect(`${row.t.replace(" ", "T")}Z`).toBe(rec!.createdAt);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("the injected fetch is used", async () => {
+    await emptyTables();
+    const p = proxy();
+    let calls = 0;
+    const counting: typeof fetch = Object.assign((input: RequestInfo | URL, init?: RequestInit) => {
+      calls++;
+      return fetch(input, init);
+    }, { preconnect: fetch.preconnect });
+    try {
+      const store = await openStore({ kind: "mysql", url: p.url, fetch: counting });
+      await store.healthCheck();
+      expect(calls).toBeGreaterThan(2);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("a wrong password or an unreachable proxy gives StoreError", async () => {
+    const p = proxy();
+    try {
+      const bad = new URL(p.url);
+      bad.password = "wrong";
+      const e = await openStore({ kind: "mysql", url: bad.toString() }).catch((x) => x);
+      expect(e).toBeInstanceOf(StoreError);
+      expect(String(e.message)).toMatch(/password/);
+    } finally {
+      await p.stop();
+    }
+    const down = await openStore({ kind: "mysql", url: p.url }).catch((x) => x); // stopped
+    expect(down).toBeInstanceOf(StoreError);
+    expect(await openStore({ kind: "mysql", url: "mysql://root@127.0.0.1/x" }).catch((x) => x)).toBeInstanceOf(StoreError);
+  });
+
+  test("MySQL down behind a running proxy gives StoreError", async () => {
+    const p = proxy({ mysqlUrl: "mysql://root@127.0.0.1:1/none" });
+    try {
+      const e = await openStore({ kind: "mysql", url: p.url }).catch((x) => x);
+      expect(e).toBeInstanceOf(StoreError);
+      expect(String(e.message)).toMatch(/MySQL/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("an idle-expired session is replaced transparently", async () => {
+    await emptyTables();
+    const p = proxy({ sessionIdleMs: 100 });
+    try {
+      const store = await openStore({ kind: "mysql", url: p.url });
+      await store.upsertOnHandshake(hs(), "pending");
+      await Bun.sleep(400);
+      expect((await store.get("LOA.i", "ccbd8eee1012327e"))?.status).toBe("pending");
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
+describe("psdb proxy with the raw driver", () => {
+  test("types, NULL, unicode and insertId/rowsAffected decode like PlanetScale", async () => {
+    const p = proxy();
+    try {
+      const conn = connect({ url: p.url });
+      const r = await conn.execute(
+        "SELECT ? AS s, NULL AS n, 42 AS i, 9007199254740993 AS big, 1.25e0 AS f, CAST(2.50 AS DECIMAL(5,2)) AS d, JSON_OBJECT('k', ?) AS j",
+        ["한국어 😀 '\"\\", "v"],
+      );
+      expect(r.rows[0]).toEqual({ s: "한국어 😀 '\"\\", n: null, i: 42, big: "9007199254740993", f: 1.25, d: "2.50", j: { k: "v" } });
+      expect(r.types).toMatchObject({ s: "VARCHAR", n: "NULL", i: "INT32", big: "INT64", f: "FLOAT64", d: "DECIMAL", j: "JSON" });
+      await conn.execute("CREATE TEMPORARY TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(5))");
+      const ins = await conn.execute("INSERT INTO t (v) VALUES (?), (?)", ["a", "b"]);
+      expect(ins.rowsAffected).toBe(2);
+      expect(ins.insertId).toBe("1");
+      // Same session, same connection: the TEMPORARY table is still there.
+      expect((await conn.execute("SELECT COUNT(*) AS c FROM t")).rows[0]).toEqual({ c: "2" });
+      const err = await conn.execute("SELECT * FROM no_such_table").catch((x) => x);
+      expect(err.name).toBe("DatabaseError");
+      expect(err.message).toMatch(/errno 1146/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("transaction() is a real MySQL transaction pinned to one connection", async () => {
+    const p = proxy();
+    try {
+      const conn = connect({ url: p.url });
+      await conn.execute("CREATE TABLE IF NOT EXISTS tx_probe (id INT PRIMARY KEY) ENGINE=InnoDB");
+      await conn.execute("DELETE FROM tx_probe");
+      const failed = await conn
+        .transaction(async (tx) => {
+          await tx.execute("INSERT INTO tx_probe VALUES (1)");
+          // Another session must not see the uncommitted row.
+          expect((await connect({ url: p.url }).execute("SELECT COUNT(*) AS c FROM tx_probe")).rows[0]).toEqual({ c: "0" });
+          expect((await tx.execute("SELECT COUNT(*) AS c FROM tx_probe")).rows[0]).toEqual({ c: "1" });
+          throw new Error("boom");
+        })
+        .catch((x) => x);
+      expect(failed.message).toBe("boom");
+      expect((await conn.execute("SELECT COUNT(*) AS c FROM tx_probe")).rows[0]).toEqual({ c: "0" });
+      await conn.transaction(async (tx) => {
+        await tx.execute("INSERT INTO tx_probe VALUES (2)");
+      });
+      expect((await conn.execute("SELECT id FROM tx_probe")).rows).toEqual([{ id: 2 }]);
+      await conn.execute("DROP TABLE tx_probe");
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("a transaction lost to session expiry is reported, and the next call works", async () => {
+    const p = proxy({ sessionIdleMs: 100 });
+    try {
+      const conn = connect({ url: p.url });
+      await conn.execute("BEGIN");
+      await Bun.sleep(400);
+      const err = await conn.execute("SELECT 1").catch((x) => x);
+      expect(err.message).toMatch(/rolled back/);
+      expect((await conn.execute("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("rejects bad credentials with 401 and unknown routes with 404", async () => {
+    const p = proxy();
+    try {
+      const base = new URL(p.url);
+      const origin = `${base.protocol}//${base.host}`;
+      const noAuth = await fetch(`${origin}/psdb.v1alpha1.Database/Execute`, { method: "POST", body: "{}" });
+      expect(noAuth.status).toBe(401);
+      const auth = `Basic ${btoa(`${USER}:${PASSWORD}`)}`;
+      const nf = await fetch(`${origin}/psdb.v1alpha1.Database/Nope`, { method: "POST", body: "{}", headers: { authorization: auth } });
+      expect(nf.status).toBe(404);
+      const bad = await fetch(`${origin}/psdb.v1alpha1.Database/Execute`, { method: "POST", body: "{", headers: { authorization: auth } });
+      expect(bad.status).toBe(400);
+    } finally {
+      await p.stop();
+    }
+  });
+});
