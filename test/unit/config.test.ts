@@ -1,0 +1,67 @@
+import { describe, expect, test } from "bun:test";
+import { applyEnv } from "../../src/config/load.ts";
+import { parseConfig } from "../../src/config/options.ts";
+import { BotgateError } from "../../src/errors.ts";
+
+const bot = { name: "LOA.i", secret: "0123456789abcdef0123", salt: "salt" };
+
+function errorsOf(raw: unknown): string[] {
+  try {
+    parseConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(BotgateError);
+    return ((e as BotgateError).fields ?? []).map((f) => `${f.path}: ${f.message}`);
+  }
+  return [];
+}
+
+describe("config", () => {
+  test("defaults follow the legacy server", () => {
+    const c = parseConfig({ bots: [bot] });
+    expect(c.listen).toEqual({ host: "0.0.0.0", port: 37888, tls: null });
+    expect(c.handshakeTimeoutMs).toBe(10_000);
+    expect(c.pingIntervalMs).toBe(30_000);
+    expect(c.idleTimeoutMs).toBe(75_000);
+    expect(c.authWindowMs).toBe(300_000);
+    expect(c.maxLineBytes).toBe(128 * 1024);
+    expect(c.outboundCapBytes).toBe(4 * 1024 * 1024);
+    expect(c.pipeline.workers).toBe(31);
+    expect(c.bots[0]!.autoApprove).toBe(false);
+    expect(c.admin.host).toBe("127.0.0.1");
+  });
+
+  test("idle timeout defaults to 2.5 ping intervals", () => {
+    expect(parseConfig({ pingIntervalMs: 1000 }).idleTimeoutMs).toBe(2500);
+  });
+
+  test("every problem is reported with its path", () => {
+    const errs = errorsOf({
+      listen: { port: 70000 },
+      bots: [{ name: "a", secret: "short", salt: "s" }, { ...bot, name: "a" }],
+      store: { kind: "postgres" },
+      unknownThing: 1,
+      pingIntervalMs: 1000,
+      idleTimeoutMs: 500,
+    });
+    expect(errs).toContain("listen.port: must be between 0 and 65535");
+    expect(errs).toContain("bots[0].secret: must be at least 16 characters");
+    expect(errs).toContain('bots[1].name: duplicate bot name "a"');
+    expect(errs).toContain('store.kind: must be "sqlite" or "mysql"');
+    expect(errs).toContain("unknownThing: unknown setting");
+    expect(errs.some((e) => e.startsWith("idleTimeoutMs:"))).toBe(true);
+  });
+
+  test("a non-loopback admin address without a token is refused", () => {
+    expect(errorsOf({ admin: { host: "0.0.0.0" } })).toEqual(["admin.token: required when admin.host (0.0.0.0) is not a loopback address"]);
+    expect(errorsOf({ admin: { host: "0.0.0.0", token: "a-long-enough-token-1234" } })).toEqual([]);
+  });
+
+  test("environment overrides apply before validation", () => {
+    const c = parseConfig(applyEnv({ bots: [bot] }, { BOTGATE_PORT: "4000", BOTGATE_HOST: "127.0.0.1", BOTGATE_SQLITE_PATH: "/tmp/x.db", BOTGATE_LOG_LEVEL: "warn" }));
+    expect(c.listen.port).toBe(4000);
+    expect(c.listen.host).toBe("127.0.0.1");
+    expect(c.store).toEqual({ kind: "sqlite", path: "/tmp/x.db", pingRetention: 1000 });
+    expect(c.log.level).toBe("warn");
+    expect(() => applyEnv({}, { BOTGATE_PORT: "abc" })).toThrow(/BOTGATE_PORT/);
+  });
+});

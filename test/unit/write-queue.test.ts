@@ -1,0 +1,102 @@
+import { describe, expect, test } from "bun:test";
+import { WriteQueue } from "../../src/session/write-queue.ts";
+import type { Connection } from "../../src/transport/types.ts";
+
+/** A fake socket that accepts at most `budget` bytes until drained, like Bun's write(). */
+class FakeConn implements Connection {
+  remoteAddress = "127.0.0.1";
+  remotePort = 1;
+  received: number[] = [];
+  budget = Infinity;
+  closed = false;
+  writes = 0;
+  write(d: Uint8Array): number {
+    if (this.closed) return -1;
+    this.writes++;
+    const n = Math.min(d.length, this.budget);
+    this.budget -= n;
+    for (let i = 0; i < n; i++) this.received.push(d[i]!);
+    return n;
+  }
+  end() {}
+  destroy() {
+    this.closed = true;
+  }
+  pause() {}
+  resume() {}
+}
+
+const tick = () => new Promise<void>((r) => queueMicrotask(r));
+const bytes = (...xs: number[]) => new Uint8Array(xs);
+
+describe("WriteQueue", () => {
+  test("writes in one tick are coalesced into one write, in order", async () => {
+    const c = new FakeConn();
+    const q = new WriteQueue(c, 1024, () => {});
+    q.write(bytes(1, 2));
+    q.write(bytes(3));
+    q.write(bytes(4, 5, 6));
+    expect(c.writes).toBe(0);
+    await tick();
+    expect(c.writes).toBe(1);
+    expect(c.received).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(q.pendingBytes).toBe(0);
+  });
+
+  test("a partial write keeps the remainder and resumes on drain without loss or reordering", async () => {
+    const c = new FakeConn();
+    c.budget = 3;
+    const q = new WriteQueue(c, 1024, () => {});
+    for (let i = 0; i < 10; i++) q.write(bytes(i));
+    await tick();
+    expect(c.received).toEqual([0, 1, 2]);
+    expect(q.pendingBytes).toBe(7);
+    q.write(bytes(10)); // queued behind the blocked remainder, not written now
+    await tick();
+    expect(c.received).toEqual([0, 1, 2]);
+    c.budget = 4;
+    q.drain();
+    expect(c.received).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    c.budget = Infinity;
+    const flushed = q.whenFlushed();
+    q.drain();
+    await flushed;
+    expect(c.received).toEqual([...Array(11).keys()]);
+  });
+
+  test("a zero-byte write waits for drain", async () => {
+    const c = new FakeConn();
+    c.budget = 0;
+    const q = new WriteQueue(c, 1024, () => {});
+    q.write(bytes(9, 9));
+    await tick();
+    expect(q.pendingBytes).toBe(2);
+    c.budget = Infinity;
+    q.drain();
+    expect(c.received).toEqual([9, 9]);
+  });
+
+  test("exceeding the cap fires onOverflow once and refuses further writes", async () => {
+    const c = new FakeConn();
+    c.budget = 0;
+    let overflows = 0;
+    const q = new WriteQueue(c, 10, () => overflows++);
+    expect(q.write(new Uint8Array(6))).toBe(true);
+    await tick();
+    expect(q.write(new Uint8Array(6))).toBe(false);
+    expect(q.write(new Uint8Array(1))).toBe(false);
+    expect(overflows).toBe(1);
+    expect(q.pendingBytes).toBe(0);
+  });
+
+  test("a closed socket (-1) closes the queue and releases waiters", async () => {
+    const c = new FakeConn();
+    c.closed = true;
+    const q = new WriteQueue(c, 100, () => {});
+    q.write(bytes(1));
+    const w = q.whenFlushed();
+    await tick();
+    await w;
+    expect(q.write(bytes(2))).toBe(false);
+  });
+});
