@@ -122,6 +122,22 @@ describe("mysql specifics", () => {
     }
   });
 
+  test("concurrent upserts of one key from separate stores (separate MySQL connections) yield one row", async () => {
+    await emptyTables();
+    const p = proxy();
+    try {
+      const stores = await Promise.all(Array.from({ length: 6 }, () => openStore({ kind: "mysql", url: p.url })));
+      const recs = await Promise.all(
+        stores.flatMap((st, i) => [0, 1, 2].map((j) => st.upsertOnHandshake(hs({ ipAddress: `10.0.${i}.${j}` }), "pending"))),
+      );
+      expect(new Set(recs.map((r) => r.id)).size).toBe(1);
+      const [{ n }] = await db.unsafe("SELECT COUNT(*) AS n FROM kb_bot_devices");
+      expect(Number(n)).toBe(1);
+    } finally {
+      await p.stop();
+    }
+  });
+
   test("an idle-expired session is replaced transparently", async () => {
     await emptyTables();
     const p = proxy({ sessionIdleMs: 100 });

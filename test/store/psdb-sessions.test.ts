@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { ProxyError, SessionTable, type ConnPool, type RawResult, type ReservedConn } from "../../src/store/psdb-proxy/sessions.ts";
+
+/** A fake pool: each reserved connection records its statements and how it ended. */
+function fakePool(fail?: (q: string) => unknown) {
+  const conns: { queries: string[]; ended?: "release" | "close" }[] = [];
+  const pool: ConnPool = {
+    async reserve() {
+      const c = { queries: [] as string[], ended: undefined as "release" | "close" | undefined };
+      conns.push(c);
+      const conn: ReservedConn = {
+        unsafe: (q) => ({
+          raw: async () => {
+            c.queries.push(q);
+            const err = fail?.(q);
+            if (err) throw err;
+            return [] as unknown as RawResult;
+          },
+        }),
+        release: async () => void (c.ended = "release"),
+        close: async () => void (c.ended = "close"),
+      };
+      return conn;
+    },
+  };
+  return { pool, conns };
+}
+
+let tables: SessionTable[] = [];
+afterEach(() => {
+  for (const t of tables) t.closeAll();
+  tables = [];
+});
+function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000) {
+  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs: 1000 });
+  tables.push(t);
+  return t;
+}
+
+describe("psdb-proxy sessions", () => {
+  test("one session = one connection, statements in order; tokens track transactions", async () => {
+    const { pool, conns } = fakePool();
+    const t = table(pool);
+    const s = t.resolve(null, "u");
+    await Promise.all([t.run(s, "BEGIN"), t.run(s, "INSERT 1"), t.run(s, "INSERT 2")]);
+    expect(conns).toHaveLength(1);
+    expect(conns[0]!.queries).toEqual(["BEGIN", "INSERT 1", "INSERT 2"]);
+    expect(t.token(s)).toEqual({ id: s.id, inTransaction: true });
+    await t.run(s, "commit");
+    expect(t.token(s).inTransaction).toBe(false);
+    expect(t.resolve(t.token(s), "u")).toBe(s);
+    expect(t.resolve(t.token(s), "other-user")).not.toBe(s); // tokens are bound to the user
+  });
+
+  test("unknown session: a new one, unless it was in a transaction", () => {
+    const t = table(fakePool().pool);
+    expect(t.resolve({ id: "gone", inTransaction: false }, "u").id).not.toBe("gone");
+    expect(() => t.resolve({ id: "gone", inTransaction: true }, "u")).toThrow(/rolled back/);
+  });
+
+  test("full table evicts the least recently used idle session; all in transactions -> RESOURCE_EXHAUSTED", async () => {
+    const { pool, conns } = fakePool();
+    const t = table(pool, 2);
+    const a = t.resolve(null, "u");
+    await t.run(a, "SELECT 1");
+    const b = t.resolve(null, "u");
+    await t.run(b, "BEGIN");
+    const c = t.resolve(null, "u"); // evicts a (b is in a transaction)
+    expect(t.size).toBe(2);
+    expect(conns[0]!.ended).toBe("release");
+    await t.run(c, "BEGIN"); // now both sessions are in transactions
+    let e: unknown;
+    try {
+      t.resolve(null, "u");
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(ProxyError);
+    expect((e as ProxyError).code).toBe("RESOURCE_EXHAUSTED");
+  });
+
+  test("server errors keep the session; connection errors drop it", async () => {
+    const { pool } = fakePool((q) =>
+      q === "bad sql" ? Object.assign(new Error("syntax"), { errno: 1064 }) : q === "crash" ? new Error("connection closed") : undefined,
+    );
+    const t = table(pool);
+    const s = t.resolve(null, "u");
+    await expect(t.run(s, "bad sql")).rejects.toThrow("syntax");
+    expect(t.resolve(t.token(s), "u")).toBe(s);
+    await expect(t.run(s, "crash")).rejects.toThrow("connection closed");
+    expect(t.resolve(t.token(s), "u")).not.toBe(s);
+  });
+
+  test("sweep drops idle sessions; one in a transaction is closed, not returned to the pool", async () => {
+    const { pool, conns } = fakePool();
+    const t = table(pool, 5, 1000);
+    const idle = t.resolve(null, "u");
+    await t.run(idle, "SELECT 1");
+    const tx = t.resolve(null, "u");
+    await t.run(tx, "START TRANSACTION");
+    t.sweep(Date.now() + 2000);
+    expect(t.size).toBe(0);
+    expect(conns.map((c) => c.ended)).toEqual(["release", "close"]);
+    expect(() => t.resolve(t.token(tx), "u")).toThrow(ProxyError);
+  });
+});
