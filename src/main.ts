@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const i = argv.indexOf("--config");
-  const path = i >= 0 ? argv[i + 1] : (process.env.BOTGATE_CONFIG ?? DEFAULT_CONFIG_PATH);
+  const path = i >= 0 ? argv[i + 1] : (process.env.BOTGATE_CONFIG || DEFAULT_CONFIG_PATH);
   if (!path) {
     console.error("--config needs a path");
     return 2;

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { LegacyPhone } from "../support/phone.ts";
+
+const MAIN = resolve(import.meta.dir, "../../src/main.ts");
+let proc: ReturnType<typeof Bun.spawn> | null = null;
+afterEach(() => {
+  proc?.kill("SIGKILL");
+  proc = null;
+});
+
+/** Read the child's stdout until `pred` matches the text so far. */
+async function readUntil(stream: ReadableStream<Uint8Array>, pred: (text: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!pred(text)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out; output so far:\n${text}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([reader.read(), new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out; output so far:\n${text}`)), left)))]);
+      clearTimeout(timer);
+      if (r.done) throw new Error(`process exited; output:\n${text}`);
+      text += dec.decode(r.value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return text;
+}
+
+describe("bun start", () => {
+  test("--help prints usage and exits 0", async () => {
+    const p = Bun.spawn(["bun", MAIN, "--help"], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(out).toContain("Usage: bun start");
+    expect(out).toContain("BOTGATE_PORT");
+  });
+
+  test("an invalid config file is refused with a clear error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-bad-"));
+    await Bun.write(join(dir, "c.json"), JSON.stringify({ listen: { port: "x" }, bots: [{ name: "b", secret: "s", salt: "t" }] }));
+    const p = Bun.spawn(["bun", MAIN, "--config", "c.json"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    const err = await new Response(p.stderr).text();
+    expect(await p.exited).toBe(1);
+    expect(err).toContain("listen.port: must be an integer");
+    expect(err).toContain("bots[0].secret: must be at least 16 characters");
+  });
+
+  test("first start writes a config, prints the phone settings, serves a phone, stops on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-first-"));
+    proc = Bun.spawn(["bun", MAIN], { cwd: dir, stdout: "pipe", stderr: "inherit", env: { ...process.env, BOTGATE_PORT: "0", BOTGATE_ADMIN_PORT: "0", BOTGATE_CONFIG: "" } });
+    const out = await readUntil(proc.stdout as ReadableStream<Uint8Array>, (t) => /"msg":"listening".*\n/.test(t));
+    const cfgPath = join(dir, "botgate.config.json");
+    const cfg = JSON.parse(readFileSync(cfgPath, "utf8"));
+    expect(statSync(cfgPath).mode & 0o777).toBe(0o600);
+    const bot = cfg.bots[0];
+    expect(bot.secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(out).toContain(`SECRET_KEY = "${bot.secret}"`);
+    expect(out).toContain(`SALT       = "${bot.salt}"`);
+    expect(out).toContain(`BOT_NAME   = "${bot.name}"`);
+    // the secret appears in the one-time banner only, never in a log line
+    const logLines = out.split("\n").filter((l) => l.startsWith("{"));
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join("\n")).not.toContain(bot.secret);
+    const port = JSON.parse(logLines.find((l) => l.includes('"listening"'))!).port;
+    const phone = await LegacyPhone.connect(port, { botName: bot.name, deviceId: "first-run-phone", secret: bot.secret, salt: bot.salt });
+    expect((await phone.handshake()).data.approved).toBe(true);
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    await phone.waitClosed();
+    proc = null;
+  });
+});
