@@ -66,7 +66,11 @@ class SqliteStore implements DeviceStore {
       db.exec("COMMIT");
       return out;
     } catch (err) {
-      db.exec("ROLLBACK");
+      try {
+        db.exec("ROLLBACK");
+      } catch {
+        // keep the original error
+      }
       throw err;
     }
   }
@@ -152,13 +156,13 @@ class SqliteStore implements DeviceStore {
     return guard("recordPing", () => {
       const r = v.ping(p);
       this.#tx((db) => {
-      db.prepare("INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)")
-        .run(r.botName, r.deviceId, r.rttMs, r.monitoringJson, r.at.toISOString());
-      // Retention: drop everything older than the N-th newest row of this device.
-      db.prepare(
-        `DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
-           SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-      ).run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention);
+        db.prepare("INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)")
+          .run(r.botName, r.deviceId, r.rttMs, r.monitoringJson, r.at.toISOString());
+        // Retention: drop everything from the (N+1)-th newest row of this device down.
+        db.prepare(
+          `DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
+             SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+        ).run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention);
       });
     });
   }
