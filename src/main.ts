@@ -5,7 +5,6 @@ import { startApp } from "./app.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig, writeStarterConfig } from "./config/load.ts";
 import { BotgateError } from "./errors.ts";
 import { createLogger } from "./log/logger.ts";
-import * as bun from "./runtime/bun.ts";
 
 const HELP = `botgate - gateway server for MessengerBot R (KakaoTalk) bots
 
@@ -56,7 +55,9 @@ Try "!ping" in a chat room the bot reads.
   }
   const config = loadConfig(path, process.env);
   const log = createLogger(config.log.level);
-  const app = await startApp(config, bun, log);
+  // The one place that picks the runtime adapter.
+  const runtime = "Deno" in globalThis ? await import("./runtime/deno.ts") : await import("./runtime/bun.ts");
+  const app = await startApp(config, runtime, log);
   let signals = 0;
   const onSignal = (sig: string) => {
     if (++signals > 1) process.exit(1);
