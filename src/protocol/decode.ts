@@ -23,7 +23,8 @@ export function parseLine(line: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-const MAX_ID = 256;
+// Limits match the kb_bot_devices columns (src/store/validate.ts).
+const MAX_ID = 128;
 
 function reqString(o: Record<string, unknown>, key: string, code: "HANDSHAKE_INVALID" | "BAD_REQUEST", max = 1024): string {
   const v = o[key];
@@ -43,7 +44,7 @@ function optString(o: Record<string, unknown>, key: string, max = 1024): string 
 /** The first line: no `event` wrapper. v3.1.x phones send only botName, version, deviceID. */
 export function decodeHandshake(o: Record<string, unknown>): HandshakeFrame {
   if ("event" in o) throw new BotgateError("HANDSHAKE_INVALID", "expected the handshake line first, got an event");
-  const clientType = o.clientType === undefined ? "MessengerBotR" : reqString(o, "clientType", "HANDSHAKE_INVALID", 64);
+  const clientType = o.clientType === undefined ? "MessengerBotR" : reqString(o, "clientType", "HANDSHAKE_INVALID", 50);
   return {
     kind: "handshake",
     clientType,
