@@ -11,10 +11,23 @@ export interface BotSecrets {
 }
 
 const enc = new TextEncoder();
-const HEX = /^[0-9a-fA-F]{64}$/;
+/** Hex digit value by char code; -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
 
-function hexToBytes(hex: string, out: Uint8Array): void {
-  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+/** 64 hex chars -> 32 bytes; false if the string is not exactly that. */
+function hexToBytes(hex: string, out: Uint8Array): boolean {
+  if (hex.length !== 64) return false;
+  for (let i = 0; i < 32; i++) {
+    const a = hex.charCodeAt(2 * i);
+    const b = hex.charCodeAt(2 * i + 1);
+    const hi = a < 128 ? HEX_VALUE[a]! : -1;
+    const lo = b < 128 ? HEX_VALUE[b]! : -1;
+    if ((hi | lo) < 0) return false;
+    out[i] = (hi << 4) | lo;
+  }
+  return true;
 }
 
 /**
@@ -49,10 +62,9 @@ export class AuthVerifier {
       throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
     }
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
-    if (!HEX.test(a.signature)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
+    if (!hexToBytes(a.signature, this.#mac)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
     const signed = `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|${a.timestamp}|${bot.salt}`;
     const msg = this.#encode(signed);
-    hexToBytes(a.signature, this.#mac);
     if (!bot.key.verify(msg, this.#mac)) throw new BotgateError("AUTH_BAD_SIGNATURE", "auth.signature does not verify");
     if (!bot.replay.remember(a.timestamp, macKey(this.#mac))) throw new BotgateError("AUTH_REPLAY", "auth block was already used");
     return a;
