@@ -4,6 +4,7 @@
  */
 import { createHmac } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export interface PhoneIdentity {
   botName: string;
@@ -81,6 +82,15 @@ export class LegacyPhone {
     return new Promise((resolve, reject) => {
       const sock = connect({ port, host, localAddress });
       sock.once("connect", () => resolve(new LegacyPhone(sock, id)));
+      sock.once("error", reject);
+    });
+  }
+
+  /** Same phone over TLS (certificate checks off: tests use a self-signed one). */
+  static connectTls(port: number, id: PhoneIdentity, host = "127.0.0.1"): Promise<LegacyPhone> {
+    return new Promise((resolve, reject) => {
+      const sock = tlsConnect({ port, host, rejectUnauthorized: false });
+      sock.once("secureConnect", () => resolve(new LegacyPhone(sock, id)));
       sock.once("error", reject);
     });
   }
