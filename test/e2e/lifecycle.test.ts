@@ -145,6 +145,8 @@ describe("session lifecycle", () => {
     await gw.stop();
     await Promise.all([a.waitClosed(), b.waitClosed()]);
     expect(gw.app.gateway.connections.size).toBe(0);
+    // nothing outlives shutdown, not even the gateway's own timers
+    expect(gw.app.gateway.tracker.list()).toEqual([]);
     gw = null;
   });
 });
