@@ -18,6 +18,18 @@ const LANE_NB: usize = memory.data(16, 16);       // inner block count for the m
   return v128.or(i32x4.shr_u(x, n), i32x4.shl(x, 32 - n));
 }
 
+// @ts-ignore: decorator
+@inline function bigS0(x: v128): v128 { return v128.xor(v128.xor(rotr4(x, 2), rotr4(x, 13)), rotr4(x, 22)); }
+// @ts-ignore: decorator
+@inline function bigS1(x: v128): v128 { return v128.xor(v128.xor(rotr4(x, 6), rotr4(x, 11)), rotr4(x, 25)); }
+// @ts-ignore: decorator
+@inline function ch(e: v128, f: v128, g: v128): v128 { return v128.bitselect(f, g, e); }
+// Maj(a,b,c): where a == c the majority is a, elsewhere it is b.
+// @ts-ignore: decorator
+@inline function maj(a: v128, b: v128, c: v128): v128 { return v128.bitselect(b, c, v128.xor(a, c)); }
+// @ts-ignore: decorator
+@inline function wk(t: usize): v128 { return i32x4.add(v128.load(W4 + (t << 4)), i32x4.splat(load<u32>(K + (t << 2)))); }
+
 function compress4(p0: usize, p1: usize, p2: usize, p3: usize): void {
   const bswap = i8x16(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
   for (let g: usize = 0; g < 64; g += 16) {
@@ -45,15 +57,24 @@ function compress4(p0: usize, p1: usize, p2: usize, p3: usize): void {
   }
   let a = v128.load(STATE4, 0), b = v128.load(STATE4, 16), c = v128.load(STATE4, 32), d = v128.load(STATE4, 48);
   let e = v128.load(STATE4, 64), f = v128.load(STATE4, 80), g = v128.load(STATE4, 96), h = v128.load(STATE4, 112);
-  for (let t: usize = 0; t < 64; t++) {
-    const wk = i32x4.add(v128.load(W4 + (t << 4)), i32x4.splat(load<u32>(K + (t << 2))));
-    const S1 = v128.xor(v128.xor(rotr4(e, 6), rotr4(e, 11)), rotr4(e, 25));
-    const ch = v128.bitselect(f, g, e);
-    const t1 = i32x4.add(i32x4.add(h, S1), i32x4.add(ch, wk));
-    const S0 = v128.xor(v128.xor(rotr4(a, 2), rotr4(a, 13)), rotr4(a, 22));
-    const maj = v128.bitselect(b, c, v128.xor(a, c));
-    h = g; g = f; f = e; e = i32x4.add(d, t1);
-    d = c; c = b; b = a; a = i32x4.add(t1, i32x4.add(S0, maj));
+  // 8 rounds per iteration with the variables renamed instead of rotated.
+  for (let t: usize = 0; t < 64; t += 8) {
+    d = i32x4.add(d, h = i32x4.add(h, i32x4.add(i32x4.add(bigS1(e), ch(e, f, g)), wk(t + 0))));
+    h = i32x4.add(h, i32x4.add(bigS0(a), maj(a, b, c)));
+    c = i32x4.add(c, g = i32x4.add(g, i32x4.add(i32x4.add(bigS1(d), ch(d, e, f)), wk(t + 1))));
+    g = i32x4.add(g, i32x4.add(bigS0(h), maj(h, a, b)));
+    b = i32x4.add(b, f = i32x4.add(f, i32x4.add(i32x4.add(bigS1(c), ch(c, d, e)), wk(t + 2))));
+    f = i32x4.add(f, i32x4.add(bigS0(g), maj(g, h, a)));
+    a = i32x4.add(a, e = i32x4.add(e, i32x4.add(i32x4.add(bigS1(b), ch(b, c, d)), wk(t + 3))));
+    e = i32x4.add(e, i32x4.add(bigS0(f), maj(f, g, h)));
+    h = i32x4.add(h, d = i32x4.add(d, i32x4.add(i32x4.add(bigS1(a), ch(a, b, c)), wk(t + 4))));
+    d = i32x4.add(d, i32x4.add(bigS0(e), maj(e, f, g)));
+    g = i32x4.add(g, c = i32x4.add(c, i32x4.add(i32x4.add(bigS1(h), ch(h, a, b)), wk(t + 5))));
+    c = i32x4.add(c, i32x4.add(bigS0(d), maj(d, e, f)));
+    f = i32x4.add(f, b = i32x4.add(b, i32x4.add(i32x4.add(bigS1(g), ch(g, h, a)), wk(t + 6))));
+    b = i32x4.add(b, i32x4.add(bigS0(c), maj(c, d, e)));
+    e = i32x4.add(e, a = i32x4.add(a, i32x4.add(i32x4.add(bigS1(f), ch(f, g, h)), wk(t + 7))));
+    a = i32x4.add(a, i32x4.add(bigS0(b), maj(b, c, d)));
   }
   v128.store(STATE4, i32x4.add(v128.load(STATE4, 0), a), 0);
   v128.store(STATE4, i32x4.add(v128.load(STATE4, 16), b), 16);
@@ -101,9 +122,16 @@ function prepare(l: i32): usize {
   const len = load<i32>(desc, 8);
   const off = b << 6;
   if (off + 64 <= len) return msg + <usize>off;
-  const r = len - off; // bytes of message left in this block (may be <= 0)
-  memory.fill(buf, 0, 64);
-  if (r > 0) memory.copy(buf, msg + <usize>off, r);
+  // Tail block: copy 64 bytes (reading past the message stays inside linear memory)
+  // and zero every byte at index >= r with a lane mask, then add the padding.
+  const r = len - off; // bytes of message left in this block, -63..63
+  const src = msg + <usize>off;
+  const rv = i8x16.splat(<i8>r);
+  const iota = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (let k: usize = 0; k < 64; k += 16) {
+    const keep = i8x16.lt_s(i8x16.add(iota, i8x16.splat(<i8>k)), rv);
+    v128.store(buf + k, v128.and(v128.load(src + k), keep));
+  }
   if (r >= 0) store<u8>(buf + <usize>r, 0x80);
   if (b == nb - 1) store<u64>(buf, bswap<u64>((<u64>len + 64) << 3), 56);
   return buf;
@@ -119,9 +147,8 @@ function finish(l: i32, count: i32, nextItem: i32): i32 {
   if (b == nb - 1) { // inner digest done: build the outer block
     const buf = LANE_BUF + (<usize>l << 6);
     for (let t: usize = 0; t < 8; t++) store<u32>(buf + (t << 2), bswap<u32>(load<u32>(st + (t << 4))));
-    store<u32>(buf, 0x80, 32);
-    memory.fill(buf + 36, 0, 24);
-    store<u32>(buf, bswap<u32>(768), 60);
+    v128.store(buf, i32x4(0x80, 0, 0, 0), 32);            // 0x80 then zeros
+    v128.store(buf, i32x4(0, 0, 0, bswap<u32>(768)), 48); // length: (64 + 32) * 8 bits
     laneSet(LANE_BLOCK, l, nb);
     return nextItem;
   }
