@@ -7,15 +7,24 @@ import { DirectDispatcher } from "./pipeline/direct.ts";
 import { openStore } from "./store/open.ts";
 import type { DeviceStore } from "./store/types.ts";
 import type { Listen, TcpListener } from "./transport/types.ts";
+import { startAdminServer } from "./admin/server.ts";
+import { Sweeper } from "./resources/sweeper.ts";
+import { LoopLagSampler } from "./runtime/loop-lag.ts";
+import type { HttpServer, Serve } from "./runtime/types.ts";
 
 export interface RuntimeAdapter {
   listen: Listen;
+  /** HTTP for the admin API; required when config.admin.enabled. */
+  serve?: Serve;
 }
 
 export interface App {
   gateway: Gateway;
   store: DeviceStore;
   listener: TcpListener;
+  /** The admin API server, when config.admin.enabled. */
+  admin: HttpServer | null;
+  sweeper: Sweeper;
   stop(): Promise<void>;
 }
 
@@ -23,23 +32,46 @@ export interface App {
  * Wire a running botgate from a validated config and a runtime adapter:
  * store -> handlers -> gateway -> dispatcher -> TCP listener.
  */
-export async function startApp(config: Config, runtime: RuntimeAdapter, log: Logger, opts: { store?: DeviceStore } = {}): Promise<App> {
+export async function startApp(config: Config, runtime: RuntimeAdapter, log: Logger, opts: { store?: DeviceStore; sweepIntervalMs?: number } = {}): Promise<App> {
   const store = opts.store ?? (await openStore(config.store));
   const handlers = new Map<string, BotHandler>();
   for (const b of config.bots) handlers.set(b.name, await loadHandler(b.handler));
   const gateway = new Gateway({ config, store, log });
   gateway.dispatcher = new DirectDispatcher((bot) => handlers.get(bot)!, gateway, config.pipeline.jobTimeoutMs);
   const listener = runtime.listen({ hostname: config.listen.host, port: config.listen.port, tls: config.listen.tls ?? undefined }, (c) => gateway.accept(c));
+  // Leak sweep and loop-lag sampling are owned by the gateway scope: they stop with it.
+  const sweeper = new Sweeper(gateway.tracker, log);
+  sweeper.start(gateway.scope, opts.sweepIntervalMs);
+  const loopLag = new LoopLagSampler();
+  loopLag.start(gateway.scope);
+  let listening = true;
+  let admin: HttpServer | null = null;
+  if (config.admin.enabled) {
+    if (!runtime.serve) throw new Error("this runtime adapter has no serve(); disable admin or use an adapter that has one");
+    const deps = { gateway, log, token: config.admin.token, listening: () => listening, sweeper, loopLag };
+    try {
+      admin = startAdminServer(deps, runtime.serve, { host: config.admin.host, port: config.admin.port });
+    } catch (err) {
+      listener.stop();
+      await gateway.shutdown();
+      if (!opts.store) await store.close();
+      throw err;
+    }
+  }
   log.info("listening", { host: listener.hostname, port: listener.port, tls: config.listen.tls !== null, store: store.kind, bots: config.bots.map((b) => b.name) });
   let stopping: Promise<void> | null = null;
   return {
     gateway,
     store,
     listener,
+    admin,
+    sweeper,
     stop() {
       stopping ??= (async () => {
+        listening = false;
         listener.stop();
         await gateway.shutdown();
+        await admin?.stop();
         if (!opts.store) await store.close();
         log.info("stopped");
       })();

@@ -31,6 +31,7 @@ export const ERRORS = {
   NOT_FOUND: { http: 404, wire: "NOT_FOUND" },
   CONFLICT: { http: 409, wire: "CONFLICT" },
   NO_DEVICE: { http: 409, wire: "NO_DEVICE" },
+  BODY_TOO_LARGE: { http: 413, wire: "BODY_TOO_LARGE" },
   // capacity and liveness
   QUEUE_FULL: { http: 503, wire: "QUEUE_FULL" },
   SLOW_CONSUMER: { http: 503, wire: "SLOW_CONSUMER" },

@@ -8,6 +8,7 @@ import * as encode from "../protocol/encode.ts";
 import type { AnalyzeFrame, EventFrame, HandshakeFrame, PingFrame } from "../protocol/frames.ts";
 import { Scope } from "../resources/scope.ts";
 import { ResourceTracker } from "../resources/tracker.ts";
+import { RoomDirectory } from "./room-directory.ts";
 import { Session, deviceKey, type SessionHost } from "../session/session.ts";
 import type { DeviceStatus, DeviceStore } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
@@ -49,6 +50,8 @@ export class Gateway implements SessionHost, Outbound {
   readonly connections = new Set<Session>();
   readonly bots: Map<string, BotOptions>;
   dispatcher: Dispatcher | null = null;
+  /** channelId -> room name seen in chat, for pushes addressed by channel (admin API). */
+  readonly rooms = new RoomDirectory();
   #accepting = true;
   #allClosed: Array<() => void> = [];
 
@@ -162,6 +165,11 @@ export class Gateway implements SessionHost, Outbound {
 
   // ---- operator actions (admin API) --------------------------------------
 
+  /** False once shutdown() has begun. */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
   getSession(botName: string, deviceId: string): Session | undefined {
     return this.sessions.get(deviceKey(botName, deviceId));
   }
@@ -238,6 +246,7 @@ export class Gateway implements SessionHost, Outbound {
       return;
     }
     const d = f.data;
+    this.rooms.note(s.botName, d.channelId, d.room);
     const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId };
     this.dispatcher?.submit({
       origin,

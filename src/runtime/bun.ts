@@ -5,6 +5,7 @@
  * connection gets its own `data` object in open().
  */
 import type { Connection, ConnectionHandler, Listen, TcpListener } from "../transport/types.ts";
+import type { Serve } from "./types.ts";
 
 /** The minimal shape of a Bun socket that we touch. */
 interface BunSocket {
@@ -24,7 +25,13 @@ interface BunListener {
   stop(closeActive?: boolean): void;
 }
 
-declare const Bun: { listen(opts: unknown): BunListener; file(path: string): unknown };
+interface BunServer {
+  readonly hostname: string;
+  readonly port: number;
+  stop(closeActive?: boolean): Promise<void>;
+}
+
+declare const Bun: { listen(opts: unknown): BunListener; serve(opts: unknown): BunServer; file(path: string): unknown };
 
 function wrap(s: BunSocket): Connection {
   return {
@@ -75,4 +82,10 @@ export const listen: Listen = (options, accept): TcpListener => {
     port: l.port,
     stop: () => l.stop(false),
   };
+};
+
+/** HTTP for the admin API (Bun.serve next to Bun.listen in one process). */
+export const serve: Serve = (options) => {
+  const s = Bun.serve({ hostname: options.hostname, port: options.port, fetch: options.fetch });
+  return { hostname: s.hostname, port: s.port, stop: () => s.stop(true) };
 };
