@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { BOT, startTestGateway, type TestGateway, until } from "../support/harness.ts";
+import type { LegacyPhone } from "../support/phone.ts";
+import { adminFor, call, phoneOn } from "./helpers.ts";
+
+let gw: TestGateway | null = null;
+const phones: LegacyPhone[] = [];
+afterEach(async () => {
+  for (const p of phones.splice(0)) p.destroy();
+  await gw?.stop();
+  gw = null;
+});
+
+/** Bot without autoApprove: phones register as pending. */
+async function pendingGateway(extra: Record<string, unknown> = {}) {
+  gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], ...extra });
+  return adminFor(gw);
+}
+
+async function connect(device: string) {
+  const { phone, hello } = await phoneOn(gw!.port, device);
+  phones.push(phone);
+  return { phone, hello };
+}
+
+const path = (device: string) => `/api/devices/${encodeURIComponent(BOT.name)}/${encodeURIComponent(device)}`;
+
+describe("GET /api/devices", () => {
+  test("lists registered devices with their live state, filters by bot and status, pages", async () => {
+    const app = await pendingGateway();
+    await connect("dev-1");
+    const { phone: p2 } = await connect("dev-2");
+    await connect("dev-3");
+    await gw!.app.gateway.store.setStatus(BOT.name, "dev-3", "approved");
+    p2.destroy();
+    await until(() => gw!.app.gateway.getSession(BOT.name, "dev-2") === undefined, 3000, "dev-2 gone");
+
+    const all = await call(app, "GET", "/api/devices");
+    expect(all.status).toBe(200);
+    expect(all.json.total).toBe(3);
+    const byId = Object.fromEntries(all.json.items.map((d: any) => [d.deviceId, d]));
+    expect(byId["dev-1"]).toMatchObject({ botName: BOT.name, status: "pending", connected: true, clientVersion: "3.2.1" });
+    expect(byId["dev-2"]).toMatchObject({ connected: false, sessionId: null });
+
+    const pending = await call(app, "GET", `/api/devices?status=pending&bot=${encodeURIComponent(BOT.name)}`);
+    expect(pending.json.items.map((d: any) => d.deviceId).sort()).toEqual(["dev-1", "dev-2"]);
+    expect((await call(app, "GET", "/api/devices?bot=NoSuchBot")).json).toMatchObject({ total: 0, items: [] });
+
+    const page = await call(app, "GET", "/api/devices?limit=2&offset=2");
+    expect(page.json).toMatchObject({ total: 3, limit: 2, offset: 2 });
+    expect(page.json.items.length).toBe(1);
+  });
+
+  test("invalid filters are a 400 naming each field", async () => {
+    const app = await pendingGateway();
+    const r = await call(app, "GET", "/api/devices?status=online&limit=5000&bot=%20x");
+    expect(r.status).toBe(400);
+    expect(r.json.error.fields.map((f: any) => f.path).sort()).toEqual(["bot", "limit", "status"]);
+  });
+});
+
+describe("GET /api/devices/:bot/:device", () => {
+  test("one device, or 404", async () => {
+    const app = await pendingGateway();
+    await connect("dev-1");
+    expect((await call(app, "GET", path("dev-1"))).json).toMatchObject({ deviceId: "dev-1", status: "pending", connected: true });
+    expect((await call(app, "GET", path("nope"))).status).toBe(404);
+  });
+});
+
+describe("PATCH /api/devices/:bot/:device", () => {
+  test("approve applies to the live session at once: its next message reaches the bot", async () => {
+    const app = await pendingGateway();
+    const { phone, hello } = await connect("dev-1");
+    expect(hello.data.approved).toBe(false);
+    const r = await call(app, "PATCH", path("dev-1"), { action: "approve", description: "front desk phone" });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ status: "approved", description: "front desk phone", connected: true });
+    expect(gw!.app.gateway.getSession(BOT.name, "dev-1")!.status).toBe("approved");
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    expect((await gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("approved");
+  });
+
+  test("block closes the live session with DEVICE_BLOCKED; its reconnect is refused", async () => {
+    const app = await pendingGateway();
+    const { phone } = await connect("dev-1");
+    const r = await call(app, "PATCH", path("dev-1"), { action: "block" });
+    expect(r.json.status).toBe("blocked");
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("DEVICE_BLOCKED");
+    await phone.waitClosed();
+    const again = await connect("dev-1");
+    expect(again.hello.data.success).toBe(false);
+  });
+
+  test("deny, revoke and a plain status work too", async () => {
+    const app = await pendingGateway();
+    await connect("dev-1");
+    expect((await call(app, "PATCH", path("dev-1"), { action: "deny" })).json.status).toBe("denied");
+    expect((await call(app, "PATCH", path("dev-1"), { action: "revoke" })).json.status).toBe("revoked");
+    expect((await call(app, "PATCH", path("dev-1"), { status: "pending" })).json.status).toBe("pending");
+  });
+
+  test("bad bodies are 400 with field errors; unknown device 404", async () => {
+    const app = await pendingGateway();
+    await connect("dev-1");
+    const cases: Array<[unknown, string]> = [
+      [{ action: "promote" }, "action"],
+      [{}, "action"],
+      [{ action: "approve", status: "approved" }, "action"],
+      [{ status: "online" }, "status"],
+      [{ action: "approve", description: 5 }, "description"],
+      [{ action: "approve", color: "red" }, "color"],
+    ];
+    for (const [body, field] of cases) {
+      const r = await call(app, "PATCH", path("dev-1"), body);
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe("BAD_REQUEST");
+      expect(r.json.error.fields.map((f: any) => f.path)).toContain(field);
+    }
+    const notJson = await call(app, "PATCH", path("dev-1"), "{action:");
+    expect(notJson.status).toBe(400);
+    expect(notJson.json.error.code).toBe("INVALID_JSON");
+    expect((await call(app, "PATCH", path("dev-1"), "[1]")).status).toBe(400);
+    expect((await call(app, "PATCH", path("dev-1"))).status).toBe(400);
+    expect((await call(app, "PATCH", path("ghost"), { action: "approve" })).status).toBe(404);
+    expect((await gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("pending");
+  });
+
+  test("an oversized body is a 413", async () => {
+    const app = await pendingGateway();
+    const r = await call(app, "PATCH", path("dev-1"), { action: "approve", description: "x".repeat(1024 * 1024 + 10) });
+    expect(r.status).toBe(413);
+    expect(r.json.error.code).toBe("BODY_TOO_LARGE");
+  });
+});
+
+describe("DELETE /api/devices/:bot/:device", () => {
+  test("deletes the registration and ends its live session; then 404", async () => {
+    const app = await pendingGateway();
+    const { phone } = await connect("dev-1");
+    const r = await call(app, "DELETE", path("dev-1"));
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ deleted: true, kicked: true });
+    await phone.waitClosed();
+    expect(await gw!.app.gateway.store.get(BOT.name, "dev-1")).toBeNull();
+    expect((await call(app, "DELETE", path("dev-1"))).status).toBe(404);
+  });
+});
+
+describe("GET /api/devices/:bot/:device/pings", () => {
+  test("stored ping and monitoring history, newest first, bounded by store.pingRetention", async () => {
+    const app = await pendingGateway({ store: { kind: "sqlite", path: ":memory:", pingRetention: 3 } });
+    await gw!.app.gateway.store.upsertOnHandshake({ botName: BOT.name, deviceId: "dev-1", ipAddress: null, clientType: "MessengerBotR", clientVersion: "3.2.1", clientInfo: null }, "approved");
+    const { phone } = await connect("dev-1");
+    for (let i = 1; i <= 5; i++) phone.write(phone.pingLine(Date.now() - i, { active_rooms: i }));
+    const store = gw!.app.gateway.store;
+    await until(() => gw!.app.gateway.getSession(BOT.name, "dev-1")!.lastMonitoring?.active_rooms === 5, 3000, "pings in");
+    let items: any[] = [];
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      items = (await call(app, "GET", `${path("dev-1")}/pings`)).json.items;
+      if (items[0]?.monitoring?.active_rooms === 5) break;
+      await Bun.sleep(10);
+    }
+    expect(items.map((p) => p.monitoring.active_rooms)).toEqual([5, 4, 3]);
+    expect((await store.listPings(BOT.name, "dev-1", 100)).length).toBe(3);
+    const one = await call(app, "GET", `${path("dev-1")}/pings?limit=1`);
+    expect(one.json).toMatchObject({ limit: 1, retention: 3 });
+    expect(one.json.items.length).toBe(1);
+    expect(typeof one.json.items[0].rttMs).toBe("number");
+    expect((await call(app, "GET", `${path("dev-1")}/pings?limit=0`)).status).toBe(400);
+    expect((await call(app, "GET", `${path("ghost")}/pings`)).status).toBe(404);
+  });
+});
