@@ -1,9 +1,10 @@
 import { loadHandler } from "./bot/load.ts";
+import { webhookHandler } from "./bot/webhook.ts";
 import type { BotHandler } from "./bot/types.ts";
 import type { Config } from "./config/options.ts";
 import { Gateway } from "./gateway/gateway.ts";
 import type { Logger } from "./log/logger.ts";
-import { DirectDispatcher } from "./pipeline/direct.ts";
+import { Pipeline } from "./pipeline/pool.ts";
 import { openStore } from "./store/open.ts";
 import type { DeviceStore } from "./store/types.ts";
 import type { Listen, TcpListener } from "./transport/types.ts";
@@ -35,9 +36,15 @@ export interface App {
 export async function startApp(config: Config, runtime: RuntimeAdapter, log: Logger, opts: { store?: DeviceStore; sweepIntervalMs?: number } = {}): Promise<App> {
   const store = opts.store ?? (await openStore(config.store));
   const handlers = new Map<string, BotHandler>();
-  for (const b of config.bots) handlers.set(b.name, await loadHandler(b.handler));
+  for (const b of config.bots) handlers.set(b.name, b.webhook ? webhookHandler(b.name, b.webhook) : await loadHandler(b.handler));
   const gateway = new Gateway({ config, store, log });
-  gateway.dispatcher = new DirectDispatcher((bot) => handlers.get(bot)!, gateway, config.pipeline.jobTimeoutMs);
+  gateway.dispatcher = new Pipeline({
+    options: config.pipeline,
+    bots: config.bots.map((b) => ({ name: b.name, handler: handlers.get(b.name)!, jobTimeoutMs: b.jobTimeoutMs })),
+    outbound: gateway,
+    tracker: gateway.tracker,
+    log: log.child({ component: "pipeline" }),
+  });
   const listener = runtime.listen({ hostname: config.listen.host, port: config.listen.port, tls: config.listen.tls ?? undefined }, (c) => gateway.accept(c));
   // Leak sweep and loop-lag sampling are owned by the gateway scope: they stop with it.
   const sweeper = new Sweeper(gateway.tracker, log);

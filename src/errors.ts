@@ -36,6 +36,10 @@ export const ERRORS = {
   QUEUE_FULL: { http: 503, wire: "QUEUE_FULL" },
   SLOW_CONSUMER: { http: 503, wire: "SLOW_CONSUMER" },
   TIMEOUT: { http: 504, wire: "TIMEOUT" },
+  // bot logic (counted by the pipeline; the phone hears nothing, as `@no-reply`)
+  HANDLER_FAILED: { http: 500, wire: "SERVER_ERROR" },
+  WEBHOOK_FAILED: { http: 502, wire: "SERVER_ERROR" },
+  WEBHOOK_BAD_ANSWER: { http: 502, wire: "SERVER_ERROR" },
   STORE_UNAVAILABLE: { http: 503, wire: "SERVER_ERROR" },
   SHUTTING_DOWN: { http: 503, wire: "SERVER_SHUTDOWN" },
   CONFIG_INVALID: { http: 500, wire: "SERVER_ERROR" },

@@ -40,6 +40,8 @@ export interface BotContext {
   channelId: string | null;
   /** Fires at the job's deadline or on shutdown; stop work when it does. */
   signal: AbortSignal;
+  /** Epoch ms when `signal` fires for the deadline (the job's timeout). */
+  deadline: number;
   /** Send now, before returning (e.g. "working on it..."). Returns false if it could not be routed. */
   reply(items: ReplyItem | ReplyItem[]): boolean;
 }

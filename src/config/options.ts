@@ -44,6 +44,8 @@ export interface Config {
     maxZombies: number;
     replyGapMs: number;
     dedupeWindowMs: number;
+    /** Cap on remembered logIds (all bots); under a flood the dedupe window shortens instead of memory growing. */
+    dedupeMaxEntries: number;
   };
   admin: { enabled: boolean; host: string; port: number; token: string | null };
   log: { level: LogLevel };
@@ -76,6 +78,7 @@ export function defaultConfig(): Config {
       maxZombies: 100,
       replyGapMs: 1000,
       dedupeWindowMs: 10 * 60_000,
+      dedupeMaxEntries: 500_000,
     },
     admin: { enabled: true, host: "127.0.0.1", port: DEFAULT_ADMIN_PORT, token: null },
     log: { level: "info" },
@@ -196,9 +199,11 @@ export function parseConfig(raw: unknown): Config {
     jobTimeoutMs: c.int(p, "jobTimeoutMs", "pipeline", dp.jobTimeoutMs, 1, 3_600_000),
     perBotConcurrency: c.int(p, "perBotConcurrency", "pipeline", dp.perBotConcurrency, 1, 10_000),
     perRoomConcurrency: c.int(p, "perRoomConcurrency", "pipeline", dp.perRoomConcurrency, 1, 10_000),
-    maxZombies: c.int(p, "maxZombies", "pipeline", dp.maxZombies, 0, 100_000),
+    // At least 1: with 0, work could never start (new work waits while zombies >= cap).
+    maxZombies: c.int(p, "maxZombies", "pipeline", dp.maxZombies, 1, 100_000),
     replyGapMs: c.int(p, "replyGapMs", "pipeline", dp.replyGapMs, 0, 60_000),
     dedupeWindowMs: c.int(p, "dedupeWindowMs", "pipeline", dp.dedupeWindowMs, 0, 24 * 3_600_000),
+    dedupeMaxEntries: c.int(p, "dedupeMaxEntries", "pipeline", dp.dedupeMaxEntries, 2, 50_000_000),
   };
 
   const a = c.obj(root.admin, "admin");

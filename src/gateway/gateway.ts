@@ -151,6 +151,12 @@ export class Gateway implements SessionHost, Outbound {
     return true;
   }
 
+  /** The pipeline dropped a message of this device before work started (queue full); the phone ignores the event. */
+  notifyDropped(origin: ReplyOrigin, error: BotgateError): void {
+    const s = this.sessions.get(deviceKey(origin.botName, origin.deviceId));
+    if (s?.isOpen) s.sendError(error);
+  }
+
   #route(botName: string, deviceId: string): Session | null {
     const own = this.sessions.get(deviceKey(botName, deviceId));
     if (own?.isOpen) return own;

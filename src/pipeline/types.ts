@@ -1,4 +1,5 @@
 import type { ChatMessage, DeviceInfo, ReplyItem } from "../bot/types.ts";
+import type { BotgateError } from "../errors.ts";
 
 /** Where a reply goes: the device that sent the message, and its room. */
 export interface ReplyOrigin {
@@ -18,6 +19,8 @@ export interface InboundJob {
 /** Implemented by the gateway: writes `messageResponse` lines, routed per config. */
 export interface Outbound {
   deliver(origin: ReplyOrigin, items: ReplyItem[]): boolean;
+  /** Optional: a message from this origin was dropped before work started (queue full); the gateway sends an `error` event. */
+  notifyDropped?(origin: ReplyOrigin, error: BotgateError): void;
 }
 
 /** Between sessions and bot logic. */
@@ -44,4 +47,14 @@ export interface PipelineStats {
   zombies: { count: number; cap: number; list: Array<{ bot: string; room: string; ageMs: number }> };
   /** Job duration histogram in ms: cumulative counts per upper bound. */
   jobDurationMs: { buckets: number[]; cumulative: number[]; sum: number; count: number };
+  // ---- added by the pipeline (issue 3) ----
+  /** Failed jobs by error code (HANDLER_FAILED, WEBHOOK_FAILED, WEBHOOK_BAD_ANSWER, ...). */
+  failures: Record<string, number>;
+  /** Reply messages handed to the gateway, ones it could not route, and ones waiting for their gap timer. */
+  replies: { sent: number; undeliverable: number; pending: number };
+  /** True while zombies are at the cap: no new job starts until one settles. */
+  stalled: boolean;
+  workers: number;
+  /** logIds remembered for inbound dedupe. */
+  dedupeEntries: number;
 }

@@ -1,0 +1,352 @@
+import type { BotHandler, HandlerResult, ReplyItem } from "../bot/types.ts";
+import type { Config } from "../config/options.ts";
+import { BotgateError, toBotgateError } from "../errors.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { Histogram } from "../metrics/primitives.ts";
+import { Scope } from "../resources/scope.ts";
+import type { ResourceTracker, TrackedHandle } from "../resources/tracker.ts";
+import { Dedupe } from "./dedupe.ts";
+import { DeadlineList, Job } from "./job.ts";
+import { BotSlots, type RoomSlots, Scheduler, roomKey } from "./limits.ts";
+import { type DropReason, InboundQueue, type QueueEntry } from "./queue.ts";
+import { normalizeResult, ReplySender } from "./replies.ts";
+import type { Dispatcher, InboundJob, Outbound, PipelineStats } from "./types.ts";
+
+export type PipelineOptions = Config["pipeline"];
+
+export interface PipelineBot {
+  name: string;
+  handler: BotHandler;
+  /** Per-bot deadline; null = options.jobTimeoutMs. */
+  jobTimeoutMs: number | null;
+}
+
+export interface PipelineDeps {
+  options: PipelineOptions;
+  bots: PipelineBot[];
+  outbound: Outbound;
+  tracker?: ResourceTracker;
+  log?: Logger;
+}
+
+interface BotRuntime {
+  handler: BotHandler;
+  timeoutMs: number;
+  slots: BotSlots;
+  deadlines: DeadlineList;
+}
+
+const DROP_REASONS: DropReason[] = ["expired", "queue_full", "duplicate", "shutdown", "unknown_bot"];
+export const DURATION_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000];
+const NOTICE_INTERVAL_MS = 1000;
+const noop = () => {};
+
+/**
+ * The inbound pipeline: dedupe -> bounded queue (TTL) -> fair scheduler ->
+ * worker slots running the bot handler under a deadline. See docs/pipeline.md.
+ */
+export class Pipeline implements Dispatcher {
+  readonly #o: PipelineOptions;
+  readonly #outbound: Outbound;
+  readonly #log: Logger;
+  readonly #tracker: ResourceTracker | undefined;
+  readonly #scope: Scope;
+  readonly #bots = new Map<string, BotRuntime>();
+  readonly #scheduler: Scheduler;
+  readonly #queue: InboundQueue;
+  readonly #dedupe: Dedupe;
+  readonly #replies: ReplySender;
+  readonly #zombies = new Set<Job>();
+  readonly #durations = new Histogram(DURATION_BUCKETS_MS);
+  readonly #dropped: Record<string, number> = {};
+  readonly #failures: Record<string, number> = {};
+  readonly #noticeAt = new Map<string, number>();
+  readonly #logAt = new Map<string, { at: number; suppressed: number }>();
+  #enqueued = 0;
+  #started = 0;
+  #completed = 0;
+  #failed = 0;
+  #timeouts = 0;
+  #inFlight = 0;
+  #pumping = false;
+  #closed = false;
+  #now = 0;
+
+  constructor(deps: PipelineDeps) {
+    const o = (this.#o = deps.options);
+    this.#outbound = deps.outbound;
+    this.#log = deps.log ?? silentLogger;
+    this.#tracker = deps.tracker;
+    this.#scope = new Scope("pipeline", deps.tracker);
+    this.#scheduler = new Scheduler(o.perRoomConcurrency);
+    this.#queue = new InboundQueue(o.queueSize, o.ttlMs, this.#scope, () => this.#scheduler.rooms.values(), (e, r) => this.#onDrop(e, r));
+    this.#dedupe = new Dedupe(o.dedupeWindowMs, o.dedupeMaxEntries);
+    this.#replies = new ReplySender(deps.outbound, o.replyGapMs, this.#scope);
+    for (const r of DROP_REASONS) this.#dropped[r] = 0;
+    const lists = new Map<number, DeadlineList>();
+    for (const b of deps.bots) {
+      const timeout = b.jobTimeoutMs ?? o.jobTimeoutMs;
+      let list = lists.get(timeout);
+      if (list === undefined) {
+        list = new DeadlineList((j) => this.#onTimeout(j), () => this.#track("timer", `job-deadlines ${timeout}ms`));
+        lists.set(timeout, list);
+      }
+      this.#bots.set(b.name, { handler: b.handler, timeoutMs: timeout, slots: new BotSlots(b.name, o.perBotConcurrency), deadlines: list });
+    }
+  }
+
+  submit(job: InboundJob): void {
+    const botName = job.origin.botName;
+    if (this.#closed) return this.#count("shutdown");
+    const bot = this.#bots.get(botName);
+    if (bot === undefined) return this.#count("unknown_bot");
+    const m = job.message;
+    const now = Date.now();
+    if (m.logId !== null && this.#dedupe.enabled && this.#dedupe.seen(botName, m.logId, now)) return this.#count("duplicate");
+    if (m.receivedAt + this.#o.ttlMs <= now) {
+      this.#forget(job);
+      return this.#count("expired");
+    }
+    this.#enqueued++;
+    const key = roomKey(botName, job.origin.room, job.origin.channelId);
+    // Fast path: nothing waiting anywhere and every slot free for it -> start without queueing.
+    if (this.#queue.size === 0 && this.#canStart()) {
+      const room = this.#scheduler.room(bot.slots, key, job.origin.room, job.origin.channelId);
+      if (room.inFlight < room.limit && bot.slots.inFlight < bot.slots.limit) {
+        room.inFlight++;
+        bot.slots.inFlight++;
+        return this.#start(job, room, bot);
+      }
+    }
+    this.#queue.makeRoom(now);
+    const room = this.#scheduler.room(bot.slots, key, job.origin.room, job.origin.channelId);
+    this.#queue.push(job, room);
+    this.#scheduler.wake(room);
+    this.#pump();
+  }
+
+  #canStart(): boolean {
+    return this.#inFlight < this.#o.workers && this.#zombies.size < this.#o.maxZombies && !this.#closed;
+  }
+
+  #popLive = (room: RoomSlots): QueueEntry | null => this.#queue.popLive(room, this.#now);
+
+  /** Start whatever may start now; re-entrant calls (a job finishing synchronously) fold into the running loop. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.size > 0 && this.#canStart()) {
+        this.#now = Date.now();
+        const e = this.#scheduler.take(this.#popLive);
+        if (e === null) break;
+        this.#start(e.job, e.room, this.#bots.get(e.room.bot.name)!);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Slots are already taken. */
+  #start(inbound: InboundJob, room: RoomSlots, bot: BotRuntime): void {
+    this.#inFlight++;
+    this.#started++;
+    const job = new Job(this, inbound, room, bot.timeoutMs, performance.now());
+    let r: HandlerResult | Promise<HandlerResult>;
+    try {
+      r = bot.handler(inbound.message, job);
+    } catch (err) {
+      return this.#fail(job, err);
+    }
+    if (r !== null && typeof r === "object" && typeof (r as { then?: unknown }).then === "function") {
+      if (this.#closed) return job.abort(new BotgateError("SHUTTING_DOWN", "server is shutting down")); // closed from inside the handler
+      job.tracked = this.#track("job", room.label);
+      bot.deadlines.add(job);
+      (r as Promise<HandlerResult>).then(
+        (v) => this.#settled(job, bot, v),
+        (err) => this.#settledWithError(job, bot, err),
+      );
+    } else this.#complete(job, r as HandlerResult);
+  }
+
+  #settled(job: Job, bot: BotRuntime, v: HandlerResult): void {
+    if (job.state === "running") {
+      bot.deadlines.remove(job);
+      this.#complete(job, v);
+    } else if (job.state === "zombie") this.#bury(job);
+  }
+
+  #settledWithError(job: Job, bot: BotRuntime, err: unknown): void {
+    if (job.state === "running") {
+      bot.deadlines.remove(job);
+      this.#fail(job, err);
+    } else if (job.state === "zombie") this.#bury(job);
+  }
+
+  #complete(job: Job, r: HandlerResult): void {
+    this.#done(job);
+    this.#free(job);
+    this.#completed++;
+    this.#replies.send(job.inbound.origin, normalizeResult(r));
+    this.#pump();
+  }
+
+  /** A throwing or rejecting handler: counted and logged, nothing sent (`@no-reply`), the others carry on. */
+  #fail(job: Job, err: unknown): void {
+    this.#done(job);
+    this.#free(job);
+    this.#failed++;
+    const e = toBotgateError(err, "HANDLER_FAILED");
+    this.#failures[e.code] = (this.#failures[e.code] ?? 0) + 1;
+    this.#logThrottled(`fail:${job.slots.bot.name}`, "bot handler failed", { bot: job.slots.bot.name, room: job.slots.label, code: e.code, error: e.message });
+    this.#pump();
+  }
+
+  /** Deadline passed: slots free at once, signal aborted, nothing sent; the call is a zombie until it settles. */
+  #onTimeout(job: Job): void {
+    if (job.state !== "running") return;
+    job.state = "zombie";
+    this.#free(job);
+    this.#timeouts++;
+    this.#zombies.add(job);
+    job.abort(new BotgateError("TIMEOUT", `bot handler did not finish within ${job.timeoutMs} ms`));
+    this.#logThrottled(`timeout:${job.slots.bot.name}`, "bot handler timed out", { bot: job.slots.bot.name, room: job.slots.label, timeoutMs: job.timeoutMs, zombies: this.#zombies.size });
+    if (this.#zombies.size >= this.#o.maxZombies) {
+      this.#log.error("zombie cap reached: no new jobs start until a timed-out handler settles", { zombies: this.#zombies.size, cap: this.#o.maxZombies });
+    }
+    this.#pump();
+  }
+
+  #bury(job: Job): void {
+    this.#done(job);
+    if (this.#zombies.delete(job)) this.#pump();
+  }
+
+  /** The job leaves its worker, bot and room slots. */
+  #free(job: Job): void {
+    this.#inFlight--;
+    this.#scheduler.release(job.slots);
+    this.#durations.observe(performance.now() - job.startedAt);
+  }
+
+  #done(job: Job): void {
+    job.state = "done";
+    job.tracked?.release();
+    job.tracked = null;
+  }
+
+  /** BotContext.reply(): only while the job still owns its slot; after a timeout it is discarded. */
+  replyFrom(job: Job, items: ReplyItem | ReplyItem[]): boolean {
+    if (job.state !== "running" || this.#closed) return false;
+    return this.#replies.send(job.inbound.origin, normalizeResult(items));
+  }
+
+  #onDrop(e: QueueEntry, reason: DropReason): void {
+    this.#count(reason);
+    this.#forget(e.job);
+    this.#scheduler.forgetIfIdle(e.room);
+    if (reason === "queue_full") this.#noticeFull(e.job);
+  }
+
+  #forget(job: InboundJob): void {
+    const id = job.message.logId;
+    if (id !== null && this.#dedupe.enabled) this.#dedupe.forget(job.origin.botName, id);
+  }
+
+  #count(reason: DropReason): void {
+    this.#dropped[reason] = (this.#dropped[reason] ?? 0) + 1;
+  }
+
+  /** Tell the dropped message's device (an `error` event the phone ignores), at most once a second per device. */
+  #noticeFull(job: InboundJob): void {
+    const o = job.origin;
+    const key = `${o.botName}\u0000${o.deviceId}`;
+    const now = Date.now();
+    if (now - (this.#noticeAt.get(key) ?? 0) < NOTICE_INTERVAL_MS) return;
+    if (this.#noticeAt.size > 10_000) this.#noticeAt.clear();
+    this.#noticeAt.set(key, now);
+    this.#outbound.notifyDropped?.(o, new BotgateError("QUEUE_FULL", "server busy: a queued message was dropped"));
+    this.#logThrottled("queue_full", "inbound queue full: dropped the oldest message of the busiest room", { bot: o.botName, room: o.room, depth: this.#queue.size });
+  }
+
+  #logThrottled(key: string, msg: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    const st = this.#logAt.get(key);
+    if (st !== undefined && now - st.at < NOTICE_INTERVAL_MS) {
+      st.suppressed++;
+      return;
+    }
+    if (this.#logAt.size > 1000) this.#logAt.clear();
+    this.#logAt.set(key, { at: now, suppressed: 0 });
+    this.#log.warn(msg, st !== undefined && st.suppressed > 0 ? { ...fields, suppressed: st.suppressed } : fields);
+  }
+
+  #track(kind: "job" | "timer", label: string): TrackedHandle | null {
+    return this.#tracker?.track(kind, "pipeline", label, noop, this.#alive) ?? null;
+  }
+
+  #alive = (): boolean => !this.#closed;
+
+  stats(): PipelineStats {
+    const perBot: Record<string, number> = {};
+    for (const [name, b] of this.#bots) perBot[name] = b.slots.inFlight;
+    const perRoom: Record<string, number> = {};
+    for (const r of this.#scheduler.rooms.values()) if (r.inFlight > 0) perRoom[r.label] = r.inFlight;
+    const now = performance.now();
+    const list: PipelineStats["zombies"]["list"] = [];
+    for (const z of this.#zombies) {
+      if (list.length >= 100) break;
+      list.push({ bot: z.slots.bot.name, room: z.slots.label, ageMs: Math.round(now - z.startedAt) });
+    }
+    const d = this.#durations;
+    return {
+      queueDepth: this.#queue.size,
+      queueCapacity: this.#o.queueSize,
+      enqueued: this.#enqueued,
+      dropped: { ...this.#dropped },
+      started: this.#started,
+      completed: this.#completed,
+      failed: this.#failed,
+      timeouts: this.#timeouts,
+      inFlight: this.#inFlight,
+      inFlightPerBot: perBot,
+      inFlightPerRoom: perRoom,
+      zombies: { count: this.#zombies.size, cap: this.#o.maxZombies, list },
+      jobDurationMs: { buckets: [...d.buckets], cumulative: d.cumulative(), sum: d.sum, count: d.count },
+      failures: { ...this.#failures },
+      replies: { sent: this.#replies.counters.sent, undeliverable: this.#replies.counters.undeliverable, pending: this.#replies.pending },
+      stalled: this.#zombies.size >= this.#o.maxZombies,
+      workers: this.#o.workers,
+      dedupeEntries: this.#dedupe.size,
+    };
+  }
+
+  /** Stop accepting, drop what is queued ("shutdown"), abort running jobs, cancel pending reply gaps. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.drain("shutdown");
+    const reason = new BotgateError("SHUTTING_DOWN", "server is shutting down");
+    const seen = new Set<DeadlineList>();
+    for (const b of this.#bots.values()) {
+      if (seen.has(b.deadlines)) continue;
+      seen.add(b.deadlines);
+      for (const j of b.deadlines.jobs()) {
+        j.state = "done";
+        j.abort(reason);
+        j.tracked?.release();
+        j.tracked = null;
+      }
+      b.deadlines.clear();
+    }
+    for (const z of this.#zombies) {
+      z.state = "done";
+      z.tracked?.release();
+    }
+    this.#zombies.clear();
+    this.#scope.close("shutdown");
+    this.#replies.cancelled();
+    this.#scheduler.clear();
+    this.#dedupe.clear();
+  }
+}
