@@ -12,14 +12,27 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 const SECRET_KEY = /secret|salt|token|signature|password|authorization/i;
 
-function redact(fields: Record<string, unknown>): Record<string, unknown> {
+const MAX_DEPTH = 4;
+
+/** Credentials that can hide inside text: bearer tokens, passwords in URLs. */
+function scrub(s: string): string {
+  return s.replace(/(bearer\s+)\S+/gi, "$1[redacted]").replace(/(\/\/[^:/@\s]+:)[^@/\s]+@/g, "$1[redacted]@");
+}
+
+function clean(v: unknown, depth: number): unknown {
+  if (typeof v === "string") return scrub(v);
+  if (v === null || typeof v !== "object") return v;
+  if (v instanceof Error) return { name: v.name, message: scrub(v.message), code: (v as { code?: unknown }).code };
+  if (ArrayBuffer.isView(v)) return `[${v.byteLength} bytes]`;
+  if (depth >= MAX_DEPTH) return "[nested]";
+  if (Array.isArray(v)) return v.map((x) => clean(x, depth + 1));
+  return redact(v as Record<string, unknown>, depth + 1);
+}
+
+/** Secret-named keys are redacted at any depth; strings are scrubbed of tokens and URL passwords. */
+function redact(fields: Record<string, unknown>, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k in fields) {
-    const v = fields[k];
-    if (SECRET_KEY.test(k)) out[k] = "[redacted]";
-    else if (v instanceof Error) out[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
-    else out[k] = v;
-  }
+  for (const k in fields) out[k] = SECRET_KEY.test(k) ? "[redacted]" : clean(fields[k], depth);
   return out;
 }
 
