@@ -1,0 +1,110 @@
+/**
+ * `bun run bench`: round-trip throughput and latency of the full legacy
+ * protocol through botgate, against the same-run limit of a minimal Bun TCP
+ * line-echo server driven by the same generator with the same frames.
+ * Everything runs on 127.0.0.1 in separate processes. Prints a table and
+ * writes results/bench-<timestamp>.json. See docs/performance.md.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { parseFlags } from "./bench/flags.ts";
+import { runPhase, type PhaseResult, type PhaseSpec } from "./bench/phase.ts";
+
+const USAGE = `bun run bench [-- options]
+  --connections N   simulated phones (default 1000)
+  --duration S      measured seconds per phase (default 8)
+  --warmup S        unmeasured seconds before each phase (default 1)
+  --size B          chat text bytes per message (default 200)
+  --rate R          0 = closed loop (default); R > 0 = open loop at R msgs/s for both servers
+  --inflight K      closed loop: messages outstanding per phone (default 8)
+  --generators G    load generator processes (default 1)
+  --presign-rate R  closed loop: msgs/s to presign auth blocks for (default 120000)
+  --no-half         skip the open-loop phase at half of botgate's closed-loop throughput
+  --quick           tiny smoke run (20 phones, 1 s phases)
+  --out DIR         results folder (default results)`;
+
+const f = parseFlags(
+  process.argv.slice(2),
+  { connections: 1000, duration: 8, warmup: 1, size: 200, rate: 0, inflight: 8, generators: 1, "presign-rate": 120_000, "no-half": false, quick: false, out: "results" },
+  USAGE,
+);
+if (f.quick) Object.assign(f, { connections: Math.min(f.connections, 20), duration: 1, warmup: 0.3, "presign-rate": 20_000 });
+
+const base: Omit<PhaseSpec, "name" | "server" | "rate"> = {
+  connections: f.connections,
+  inflight: f.inflight,
+  textBytes: f.size,
+  warmupMs: f.warmup * 1000,
+  durationMs: f.duration * 1000,
+  generators: f.generators,
+  presignRate: f["presign-rate"],
+  // Room for every phone's in-flight messages in the pipeline queue.
+  serverConfig: { pipeline: { queueSize: Math.min(1_000_000, Math.max(2000, f.connections * f.inflight * 2)) } },
+};
+
+const phases: PhaseResult[] = [];
+const started = new Date();
+console.log(`bench: ${f.connections} phones, ${f.rate > 0 ? `open loop ${f.rate}/s` : `closed loop, ${f.inflight} in flight each`}, ${f.size} B text, ${f.duration} s per phase, ${f.generators} generator process(es)`);
+
+async function phase(spec: PhaseSpec): Promise<PhaseResult> {
+  process.stdout.write(`  running ${spec.name} ...`);
+  const r = await runPhase(spec);
+  console.log(` ${Math.round(r.throughput).toLocaleString("en-US")} msgs/s`);
+  phases.push(r);
+  return r;
+}
+
+const echo = await phase({ ...base, name: "echo-limit", server: "echo", rate: f.rate });
+const gate = await phase({ ...base, name: "botgate", server: "botgate", rate: f.rate });
+let half: PhaseResult | null = null;
+if (f.rate === 0 && !f["no-half"] && gate.throughput > 0) {
+  half = await phase({ ...base, name: "botgate@50%", server: "botgate", rate: Math.round(gate.throughput / 2) });
+}
+
+const ms = (us: number) => (Number.isFinite(us) ? (us / 1000).toFixed(2) : "-");
+const rows = phases.map((p) => [
+  p.name,
+  p.mode,
+  String(p.connections),
+  String(p.frameBytes),
+  Math.round(p.throughput).toLocaleString("en-US"),
+  ms(p.latencyUs.p50),
+  ms(p.latencyUs.p99),
+  ms(p.latencyUs.p999),
+  p.serverCpuUsPerMsg.toFixed(2),
+  p.serverCpuPct.toFixed(0),
+  p.serverRssMiB.toFixed(0),
+  p.generatorCpuPct.map((c) => c.toFixed(0)).join("+"),
+  String(p.errors + p.closedEarly),
+]);
+const head = ["phase", "mode", "phones", "frame B", "msgs/s", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU us/msg", "srv CPU %", "srv RSS MiB", "gen CPU %", "errors"];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const fmt = (r: string[]) => "| " + r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
+console.log("\n" + fmt(head));
+console.log("|" + widths.map((w, i) => (i < 2 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|");
+for (const r of rows) console.log(fmt(r));
+
+const ratio = echo.throughput > 0 ? gate.throughput / echo.throughput : NaN;
+const targets = [
+  { target: "botgate round trips >= 50% of the echo limit", measured: `${(ratio * 100).toFixed(1)}%`, met: ratio >= 0.5 },
+  { target: "botgate round trips >= 150,000/s", measured: `${Math.round(gate.throughput).toLocaleString("en-US")}/s`, met: gate.throughput >= 150_000 },
+];
+if (half) targets.push({ target: `p99 <= 5 ms at half of max throughput (${half.connections} phones)`, measured: `${ms(half.latencyUs.p99)} ms at ${Math.round(half.throughput).toLocaleString("en-US")}/s`, met: half.latencyUs.p99 <= 5000 });
+console.log("");
+for (const t of targets) console.log(`  ${t.met ? "met   " : "MISSED"}  ${t.target}: ${t.measured}`);
+const notes: string[] = [];
+for (const p of phases) {
+  if (p.signedOnTheFly > 0) notes.push(`${p.name}: ${p.signedOnTheFly} auth blocks were signed during the run (raise --presign-rate)`);
+  if (p.droppedByGenerator > 0) notes.push(`${p.name}: generator dropped ${p.droppedByGenerator} scheduled messages (over 100k outstanding per phone)`);
+  if (p.outstandingAtEnd > 0) notes.push(`${p.name}: ${p.outstandingAtEnd} messages still unanswered 3 s after the phase`);
+  if (p.generatorCpuPct.some((c) => c > 90)) notes.push(`${p.name}: a generator used > 90% of a core; it may be the limit (try --generators 2)`);
+}
+for (const n of notes) console.log(`  note: ${n}`);
+
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", memGiB: +(totalmem() / 2 ** 30).toFixed(1), loadavg: loadavg(), bun: Bun.version, platform: process.platform };
+mkdirSync(f.out, { recursive: true });
+const file = `${f.out}/bench-${started.toISOString().replace(/[:.]/g, "-")}.json`;
+writeFileSync(file, JSON.stringify({ started: started.toISOString(), options: f, machine, targets, notes, phases }, null, 2));
+console.log(`\nwrote ${file}`);
+const failed = phases.some((p) => p.replies === 0);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,114 @@
+/**
+ * The system under test: the real botgate (startApp) on 127.0.0.1:<random>,
+ * SQLite store in a temp dir, the example bot with autoApprove. Reports its
+ * own CPU, RSS and resource counts to the parent over IPC.
+ *   bun scripts/bench/server.ts '<JSON config overrides>'
+ */
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApp } from "../../src/app.ts";
+import { parseConfig } from "../../src/config/options.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import * as bun from "../../src/runtime/bun.ts";
+import { BENCH_BOT } from "./frames.ts";
+import { cpuSeconds, emit, serve } from "./ipc.ts";
+
+type Obj = Record<string, unknown>;
+function merge(a: Obj, b: Obj): Obj {
+  const out: Obj = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] = v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" && !Array.isArray(cur) ? merge(cur as Obj, v as Obj) : v;
+  }
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "botgate-bench-"));
+const overrides = JSON.parse(process.argv[2] ?? "{}") as Obj;
+const config = parseConfig(
+  merge(
+    {
+      listen: { host: "127.0.0.1", port: 0 },
+      store: { kind: "sqlite", path: join(dir, "bench.sqlite") },
+      bots: [{ ...BENCH_BOT, autoApprove: true }],
+      admin: { enabled: false },
+      log: { level: "warn" },
+    },
+    overrides,
+  ),
+);
+const logCounts: Record<string, number> = {};
+let printed = 0;
+const log = createLogger(config.log.level, (line) => {
+  const level = /"level":"(\w+)"/.exec(line)?.[1] ?? "?";
+  logCounts[level] = (logCounts[level] ?? 0) + 1;
+  if (printed++ < 20) console.error(line.slice(0, 400));
+});
+const app = await startApp(config, bun, log);
+const g = app.gateway;
+
+function usage() {
+  const m = process.memoryUsage();
+  return { cpu: cpuSeconds(), rss: m.rss, heapUsed: m.heapUsed, t: performance.now() };
+}
+
+function openFds(): number {
+  try {
+    return readdirSync("/proc/self/fd").length;
+  } catch {
+    return -1;
+  }
+}
+
+function labeled(c: { values: Map<string, number> }): Record<string, number> {
+  return Object.fromEntries(c.values);
+}
+
+serve({
+  usage,
+  gc() {
+    Bun.gc(true);
+    Bun.gc(true);
+    return usage();
+  },
+  stats() {
+    const m = g.metrics;
+    return {
+      connections: g.connections.size,
+      sessions: g.sessions.size,
+      resources: g.tracker.counts(),
+      leaksReleased: g.tracker.leaksReleased,
+      replayEntries: g.auth.replayEntries,
+      pipeline: g.dispatcher?.stats() ?? null,
+      openFds: openFds(),
+      handshakesOk: m.handshakesOk.value,
+      handshakesFailed: labeled(m.handshakesFailed),
+      closed: labeled(m.connectionsClosed),
+      messagesIn: labeled(m.messagesIn),
+      messagesOut: labeled(m.messagesOut),
+      authFailures: labeled(m.authFailures),
+      protocolErrors: labeled(m.protocolErrors),
+      takeovers: m.takeovers.value,
+      logs: logCounts,
+      ...usage(),
+    };
+  },
+  /**
+   * Expire the replay cache as if the auth window had passed. Its entries
+   * are bounded by time, not leaks; the soak calls this before its final RSS reading.
+   */
+  expireReplay() {
+    const before = g.auth.replayEntries;
+    g.auth.prune(Date.now() + 2 * config.authWindowMs + 60_000);
+    return { before, after: g.auth.replayEntries };
+  },
+  async stop() {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+    setTimeout(() => process.exit(0), 10);
+    return usage();
+  },
+});
+
+emit("ready", { port: app.listener.port, pid: process.pid, config: { pingIntervalMs: config.pingIntervalMs, idleTimeoutMs: config.idleTimeoutMs, handshakeTimeoutMs: config.handshakeTimeoutMs } });
