@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import type { BotContext, BotHandler } from "../../src/bot/types.ts";
+import { BotgateError } from "../../src/errors.ts";
+import { deferred, inbound, live, pipelineWith, type TestPipeline, waitUntil } from "./support.ts";
+
+let t: TestPipeline | null = null;
+afterEach(async () => {
+  await t?.pipeline.close();
+  t = null;
+});
+
+const pong: BotHandler = (m) => (m.text === "ping" ? "pong" : undefined);
+
+describe("worker pool: handlers cannot hurt the pipeline", () => {
+  test("a hanging handler that honours its signal: aborted at the deadline, slot freed at once, nothing sent", async () => {
+    let seenReason: unknown = null;
+    const handler: BotHandler = (m, ctx) => {
+      if (m.text !== "hang") return pong(m, ctx);
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener("abort", () => {
+          seenReason = ctx.signal.reason;
+          reject(ctx.signal.reason);
+        }),
+      );
+    };
+    t = pipelineWith({ bot: handler }, { workers: 1, jobTimeoutMs: 60 });
+    const started = performance.now();
+    t.pipeline.submit(inbound({ text: "hang" }));
+    t.pipeline.submit(inbound({ text: "ping" }));
+    expect(t.pipeline.stats().queueDepth).toBe(1); // the one worker is busy
+    await t.out.waitFor(1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(t.out.texts).toEqual(["pong"]);
+    expect(seenReason).toBeInstanceOf(BotgateError);
+    expect((seenReason as BotgateError).code).toBe("TIMEOUT");
+    const s = t.pipeline.stats();
+    expect(s.timeouts).toBe(1);
+    expect(s.completed).toBe(1);
+    await waitUntil(() => t!.pipeline.stats().zombies.count === 0, 1000, "the aborted job to settle");
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("a handler ignoring its abort is a zombie: counted, listed with its age, its late result discarded", async () => {
+    const release = deferred();
+    let lateReply: boolean | null = null;
+    const handler: BotHandler = async (m, ctx) => {
+      if (m.text !== "stubborn") return pong(m, ctx);
+      await release.promise; // never looks at ctx.signal
+      lateReply = ctx.reply("too late");
+      return "also too late";
+    };
+    t = pipelineWith({ bot: handler }, { workers: 1, jobTimeoutMs: 40 });
+    t.pipeline.submit(inbound({ text: "stubborn", room: "slow" }));
+    t.pipeline.submit(inbound({ text: "ping" }));
+    await t.out.waitFor(1);
+    let s = t.pipeline.stats();
+    expect(s.timeouts).toBe(1);
+    expect(s.inFlight).toBe(0);
+    expect(s.zombies.count).toBe(1);
+    expect(s.zombies.list[0]!.bot).toBe("bot");
+    expect(s.zombies.list[0]!.room).toBe("bot/slow");
+    expect(s.zombies.list[0]!.ageMs).toBeGreaterThanOrEqual(35);
+    expect(live(t.tracker).job).toBe(1); // still a live resource until it settles
+    release.resolve();
+    await waitUntil(() => t!.pipeline.stats().zombies.count === 0, 1000, "zombie to settle");
+    expect(lateReply).toBe(false);
+    s = t.pipeline.stats();
+    expect(t.out.texts).toEqual(["pong"]);
+    expect(s.completed).toBe(1);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("zombie cap: beyond it new work waits; when a zombie settles, work resumes", async () => {
+    const stuck = [deferred(), deferred()];
+    let n = 0;
+    const handler: BotHandler = async (m, ctx) => {
+      if (m.text === "stuck") await stuck[n++]!.promise;
+      return pong(m, ctx);
+    };
+    t = pipelineWith({ bot: handler }, { workers: 4, jobTimeoutMs: 30, maxZombies: 2, ttlMs: 60_000 });
+    t.pipeline.submit(inbound({ text: "stuck", room: "a" }));
+    t.pipeline.submit(inbound({ text: "stuck", room: "b" }));
+    await waitUntil(() => t!.pipeline.stats().zombies.count === 2, 1000, "two zombies");
+    expect(t.pipeline.stats().stalled).toBe(true);
+    t.pipeline.submit(inbound({ text: "ping", room: "c" }));
+    await new Promise((r) => setTimeout(r, 30));
+    let s = t.pipeline.stats();
+    expect(s.started).toBe(2);
+    expect(s.queueDepth).toBe(1);
+    expect(t.out.texts).toEqual([]);
+    stuck[0]!.resolve();
+    await t.out.waitFor(1);
+    s = t.pipeline.stats();
+    expect(s.started).toBe(3);
+    expect(s.stalled).toBe(false);
+    expect(s.zombies.count).toBe(1);
+    stuck[1]!.resolve();
+  });
+
+  test("throwing and rejecting handlers are counted as failures; nothing is sent; the others carry on", async () => {
+    const handler: BotHandler = async (m) => {
+      if (m.text === "reject") throw new Error("boom");
+      return "ok";
+    };
+    const syncThrow: BotHandler = () => {
+      throw new TypeError("sync boom");
+    };
+    t = pipelineWith({ bot: handler, thrower: syncThrow }, { workers: 2 });
+    t.pipeline.submit(inbound({ bot: "thrower" }));
+    t.pipeline.submit(inbound({ text: "reject" }));
+    t.pipeline.submit(inbound({ text: "fine" }));
+    t.pipeline.submit(inbound({ bot: "thrower" }));
+    t.pipeline.submit(inbound({ text: "fine" }));
+    await t.out.waitFor(2);
+    await waitUntil(() => t!.pipeline.stats().failed === 3, 1000, "three failures");
+    const s = t.pipeline.stats();
+    expect(t.out.texts).toEqual(["ok", "ok"]);
+    expect(s.failures).toEqual({ HANDLER_FAILED: 3 });
+    expect(s.inFlight).toBe(0);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("never more than `workers` jobs at once; per-bot limit caps a bot below that", async () => {
+    const gates: Array<() => void> = [];
+    let running = 0;
+    let peak = 0;
+    const handler: BotHandler = () => {
+      running++;
+      peak = Math.max(peak, running);
+      return new Promise((r) => gates.push(() => (running--, r("done"))));
+    };
+    t = pipelineWith({ bot: handler }, { workers: 5, perBotConcurrency: 3, perRoomConcurrency: 10 });
+    for (let i = 0; i < 20; i++) t.pipeline.submit(inbound({ room: `r${i % 4}` }));
+    while (t.out.texts.length < 20) {
+      await waitUntil(() => gates.length > 0, 1000, "a running job");
+      expect(t.pipeline.stats().inFlightPerBot.bot).toBeLessThanOrEqual(3);
+      gates.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    expect(peak).toBe(3);
+    expect(t.pipeline.stats().completed).toBe(20);
+  });
+
+  test("per-bot timeout overrides the pipeline default", async () => {
+    const hang: BotHandler = (_m, ctx: BotContext) => new Promise((_, rej) => ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason)));
+    t = pipelineWith({ quick: { handler: hang, jobTimeoutMs: 20 }, slow: { handler: hang, jobTimeoutMs: null } }, { jobTimeoutMs: 60_000 });
+    t.pipeline.submit(inbound({ bot: "quick" }));
+    t.pipeline.submit(inbound({ bot: "slow" }));
+    await waitUntil(() => t!.pipeline.stats().timeouts === 1, 1000, "the quick bot's timeout");
+    await new Promise((r) => setTimeout(r, 40));
+    const s = t.pipeline.stats();
+    expect(s.timeouts).toBe(1);
+    expect(s.inFlightPerBot).toEqual({ quick: 0, slow: 1 });
+  });
+
+  test("ctx.deadline is the epoch ms at which the signal fires", async () => {
+    let deadline = 0;
+    const before = Date.now();
+    t = pipelineWith({ bot: (_m, ctx) => void (deadline = ctx.deadline) }, { jobTimeoutMs: 5000 });
+    t.pipeline.submit(inbound());
+    expect(deadline).toBeGreaterThanOrEqual(before + 5000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 5000);
+  });
+
+  test("close(): queued entries dropped as shutdown, running jobs aborted, nothing left tracked", async () => {
+    const signals: AbortSignal[] = [];
+    const handler: BotHandler = (_m, ctx) => {
+      signals.push(ctx.signal);
+      return new Promise(() => {});
+    };
+    const tp = pipelineWith({ bot: handler }, { workers: 2 });
+    for (let i = 0; i < 5; i++) tp.pipeline.submit(inbound({ room: `r${i}` }));
+    expect(tp.pipeline.stats().queueDepth).toBe(3);
+    expect(live(tp.tracker).job).toBe(2);
+    await tp.pipeline.close();
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    expect((signals[0]!.reason as BotgateError).code).toBe("SHUTTING_DOWN");
+    const s = tp.pipeline.stats();
+    expect(s.dropped.shutdown).toBe(3);
+    expect(s.queueDepth).toBe(0);
+    expect(tp.tracker.counts()).toMatchObject({ job: 0, timer: 0 });
+    tp.pipeline.submit(inbound());
+    expect(tp.pipeline.stats().dropped.shutdown).toBe(4);
+  });
+});
