@@ -231,8 +231,10 @@ export class Gateway implements SessionHost, Outbound {
       return true;
     } catch (err) {
       const e = toBotgateError(err, "AUTH_INVALID");
-      s.authFailures++;
       this.metrics.authFailures.inc(e.code);
+      // A replay is rejected but not held against the connection: genuine phones
+      // produce them (same-millisecond events; v3.2.0 re-queues a failed write twice).
+      if (e.code !== "AUTH_REPLAY") s.authFailures++;
       this.log.warn("auth failure", { bot: s.botName, device: s.deviceId, address: s.address, reason: e.code, detail: e.message, failures: s.authFailures });
       s.sendError(e);
       if (s.authFailures >= this.config.maxAuthFailures) s.close("auth_failures", true);

@@ -75,6 +75,20 @@ describe("auth block verification", () => {
     phone.destroy();
   });
 
+  test("replays are rejected but do not close the genuine phone's connection", async () => {
+    gw = await startTestGateway({ maxAuthFailures: 2 });
+    const phone = await connected(gw.port, "dev-dup");
+    const auth = signAuth(phone.id, freshTimestamp());
+    for (let i = 0; i < 4; i++) phone.write(phone.analyzeLine({ text: "!echo dup" }, auth));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("dup");
+    for (let i = 0; i < 3; i++) expect((await phone.next((f) => f.event === "error")).data.code).toBe("AUTH_FAILED");
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    expect(gw.app.gateway.metrics.authFailures.get("AUTH_REPLAY")).toBe(3);
+    expect(phone.isClosed).toBe(false);
+    phone.destroy();
+  });
+
   test("an auth block of another device of the same bot is rejected on this session", async () => {
     gw = await startTestGateway();
     const phone = await connected(gw.port, "dev-a");
