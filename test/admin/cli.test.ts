@@ -1,0 +1,95 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../../src/cli.ts";
+import { parseArgs, UsageError } from "../../src/cli/args.ts";
+import { resolveTarget } from "../../src/cli/target.ts";
+import { table, width } from "../../src/cli/table.ts";
+
+function configFile(admin: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), "botgate-cli-"));
+  const path = join(dir, "botgate.config.json");
+  writeFileSync(path, JSON.stringify({ admin }));
+  return path;
+}
+
+async function run(argv: string[], env: Record<string, string> = {}, fetch?: any) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l), fetch });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+describe("CLI target", () => {
+  test("flags beat env, env beats the config file; a wildcard admin host is reached on loopback", () => {
+    const path = configFile({ host: "0.0.0.0", port: 41000, token: "file-token-0123456789" });
+    expect(resolveTarget(new Map([["config", path]]), {})).toMatchObject({ url: "http://127.0.0.1:41000", token: "file-token-0123456789" });
+    expect(resolveTarget(new Map([["config", path]]), { BOTGATE_ADMIN_TOKEN: "env-token", BOTGATE_ADMIN_URL: "http://h:1" })).toMatchObject({ url: "http://h:1", token: "env-token" });
+    expect(resolveTarget(new Map([["config", path], ["token", "flag"], ["url", "https://x:2"]]), { BOTGATE_ADMIN_TOKEN: "env" })).toMatchObject({ url: "https://x:2", token: "flag" });
+    expect(resolveTarget(new Map([["config", configFile({ host: "::1" })]]), {}).url).toBe("http://[::1]:37889");
+    expect(() => resolveTarget(new Map([["url", "localhost:1"]]), {})).toThrow(UsageError);
+  });
+});
+
+describe("CLI arguments and exit codes", () => {
+  test("parses --flag value, --flag=value and switches; rejects unknown options", () => {
+    const p = parseArgs(["devices", "list", "--bot=LOA.i", "--status", "pending", "--json"], new Set(["bot", "status"]));
+    expect(p.positionals).toEqual(["devices", "list"]);
+    expect(Object.fromEntries(p.flags)).toEqual({ bot: "LOA.i", status: "pending" });
+    expect(p.switches.has("json")).toBe(true);
+    expect(() => parseArgs(["--nope"], new Set())).toThrow("unknown option --nope");
+    expect(() => parseArgs(["--bot"], new Set(["bot"]))).toThrow("needs a value");
+  });
+
+  test("usage errors exit 2 without calling the API", async () => {
+    let called = 0;
+    const fetch = async () => {
+      called++;
+      return new Response("{}");
+    };
+    for (const argv of [[], ["frobnicate"], ["devices", "approve", "LOA.i"], ["send", "--bot", "B", "hello"], ["send", "--bot", "B", "--room", "R"], ["devices", "list", "extra"], ["sessions", "list", "--wat"]]) {
+      const r = await run(argv, { BOTGATE_ADMIN_URL: "http://127.0.0.1:9" }, fetch);
+      expect(r.code).toBe(2);
+      expect(r.err).not.toBe("");
+    }
+    expect(called).toBe(0);
+    expect((await run(["--help"])).code).toBe(0);
+  });
+
+  test("API errors exit 1 with code, message and field errors; a 401 hints at the token", async () => {
+    const fetch = async () => new Response(JSON.stringify({ error: { code: "UNAUTHORIZED", message: "invalid admin token" } }), { status: 401 });
+    const r = await run(["sessions", "list"], { BOTGATE_ADMIN_URL: "http://127.0.0.1:9", BOTGATE_ADMIN_TOKEN: "t" }, fetch);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("UNAUTHORIZED (HTTP 401): invalid admin token");
+    expect(r.err).toContain("--token");
+  });
+
+  test("sends the bearer token and the right request", async () => {
+    const seen: Array<{ url: string; init: RequestInit }> = [];
+    const fetch = async (url: string, init: RequestInit) => {
+      seen.push({ url, init });
+      return new Response(JSON.stringify({ accepted: 1, bot: "B", device: "d", room: "R" }), { status: 202 });
+    };
+    const r = await run(["send", "--bot", "B", "--channel", "123", "--device", "d", "hi", "there"], { BOTGATE_ADMIN_URL: "http://a:1/", BOTGATE_ADMIN_TOKEN: "tok" }, fetch);
+    expect(r.code).toBe(0);
+    expect(seen[0]!.url).toBe("http://a:1/api/messages");
+    expect((seen[0]!.init.headers as any).authorization).toBe("Bearer tok");
+    expect(JSON.parse(seen[0]!.init.body as string)).toEqual({ bot: "B", text: "hi there", channelId: "123", device: "d" });
+  });
+
+  test("as a process: an unreachable admin API exits 3 with a clear message", async () => {
+    const proc = Bun.spawn(["bun", "src/cli.ts", "sessions", "list", "--url", "http://127.0.0.1:9"], { cwd: `${import.meta.dir}/../..`, stderr: "pipe", stdout: "pipe", env: { ...process.env, BOTGATE_CONFIG: "/nonexistent.json" } });
+    const code = await proc.exited;
+    expect(code).toBe(3);
+    expect(await new Response(proc.stderr).text()).toContain("cannot reach the admin API at http://127.0.0.1:9");
+  });
+});
+
+describe("CLI tables", () => {
+  test("columns align by display width (Hangul counts double)", () => {
+    expect(width("공지")).toBe(4);
+    const t = table(["A", "B"], [["공지", "x"], ["ab", null]]).split("\n");
+    expect(t).toEqual(["A     B", "공지  x", "ab    -"]);
+  });
+});
