@@ -53,6 +53,7 @@ export class Gateway implements SessionHost, Outbound {
   /** channelId -> room name seen in chat, for pushes addressed by channel (admin API). */
   readonly rooms = new RoomDirectory();
   #accepting = true;
+  readonly #refusalLogged = new Map<string, number>();
   #allClosed: Array<() => void> = [];
 
   constructor(deps: GatewayDeps) {
@@ -294,7 +295,14 @@ export class Gateway implements SessionHost, Outbound {
 
   #refuse(s: Session, err: BotgateError, reason: string): void {
     this.metrics.handshakesFailed.inc(reason);
-    this.log.warn("handshake refused", { bot: s.handshake?.botName, device: s.handshake?.deviceId, address: s.address, reason });
+    // A refused phone retries every 4 s forever: log each (device, reason) once a minute.
+    const key = `${s.handshake?.botName}\u0000${s.handshake?.deviceId}\u0000${reason}`;
+    const now = Date.now();
+    if ((this.#refusalLogged.get(key) ?? 0) + 60_000 <= now) {
+      if (this.#refusalLogged.size >= 10_000) this.#refusalLogged.clear();
+      this.#refusalLogged.set(key, now);
+      this.log.warn("handshake refused", { bot: s.handshake?.botName, device: s.handshake?.deviceId, address: s.address, reason, note: "repeats of this refusal are not logged for 60 s" });
+    }
     s.sendError(err);
     s.send(encode.handshakeComplete(false, false, err.message), "handshakeComplete");
     s.close("handshake_refused", true);

@@ -84,6 +84,17 @@ describe("handshake and chat over a real socket", () => {
     await phone.waitClosed();
   });
 
+  test("a refused phone retrying is counted every time but logged once a minute", async () => {
+    gw = await startTestGateway();
+    for (let i = 0; i < 3; i++) {
+      const phone = await LegacyPhone.connect(gw.port, identity("dev-retry", { botName: "NoSuchBot" }));
+      phone.write(phone.handshakeLine());
+      await phone.waitClosed();
+    }
+    expect(gw.app.gateway.metrics.handshakesFailed.get("unknown_bot")).toBe(3);
+    expect(gw.logs.filter((l) => l.includes('"handshake refused"'))).toHaveLength(1);
+  });
+
   test("deviceID \"unknown\" is refused unless allowed", async () => {
     gw = await startTestGateway();
     const phone = await LegacyPhone.connect(gw.port, identity("unknown"));
