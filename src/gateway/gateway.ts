@@ -104,18 +104,23 @@ export class Gateway implements SessionHost, Outbound {
     if (REFUSED.has(status)) return this.#refuse(s, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);
 
     const key = deviceKey(h.botName, h.deviceId);
-    const old = this.sessions.get(key);
-    if (old !== undefined && old !== s) {
-      this.metrics.takeovers.inc();
-      this.log.info("session takeover", { bot: h.botName, device: h.deviceId, old: old.address, new: s.address });
-      old.close("takeover", true);
-    }
-    this.sessions.set(key, s);
     s.open(h.botName, h.deviceId, status);
     this.metrics.handshakesOk.inc();
     this.metrics.noteReconnect(key);
     const approved = status === "approved";
     s.send(encode.handshakeComplete(true, approved, approved ? "device approved" : "device registered, waiting for approval"), "handshakeComplete");
+    const current = this.sessions.get(key);
+    if (current === undefined || !current.isOpen) this.sessions.set(key, s);
+    else {
+      // The handshake is unsigned: anyone who saw a device id could send it.
+      // A live session is only taken over once the newcomer proves it holds
+      // the bot's secret with a signed event; an immediate ping invites one.
+      s.awaitingProof = true;
+      s.send(encode.ping(h.botName, Date.now()), "ping");
+      s.scope.timeout(this.config.handshakeTimeoutMs, () => {
+        if (s.awaitingProof) s.close("takeover_unproven", false);
+      }, "takeover-proof-deadline");
+    }
     this.log.info("handshake", { bot: h.botName, device: h.deviceId, address: s.address, version: h.version, status });
   }
 
@@ -229,6 +234,7 @@ export class Gateway implements SessionHost, Outbound {
   #verify(s: Session, auth: unknown): boolean {
     try {
       this.auth.verify(s.botName, s.deviceId, auth, Date.now());
+      if (s.awaitingProof) this.#takeOver(s);
       return true;
     } catch (err) {
       const e = toBotgateError(err, "AUTH_INVALID");
@@ -291,6 +297,18 @@ export class Gateway implements SessionHost, Outbound {
     this.store
       .recordPing({ botName: s.botName, deviceId: s.deviceId, rttMs: rtt, monitoring: f.monitoring, at: new Date(now).toISOString() })
       .catch((err) => this.log.warn("could not store ping", { bot: s.botName, device: s.deviceId, error: err }));
+  }
+
+  /** A proven newcomer replaces the live session of its device. */
+  #takeOver(s: Session): void {
+    s.awaitingProof = false;
+    const old = this.sessions.get(s.key);
+    if (old !== undefined && old !== s) {
+      this.metrics.takeovers.inc();
+      this.log.info("session takeover", { bot: s.botName, device: s.deviceId, old: old.address, new: s.address });
+      old.close("takeover", true);
+    }
+    this.sessions.set(s.key, s);
   }
 
   #refuse(s: Session, err: BotgateError, reason: string): void {

@@ -29,6 +29,7 @@ export type CloseReason =
   | "peer_closed"
   | "error"
   | "takeover"
+  | "takeover_unproven"
   | "handshake_timeout"
   | "handshake_refused"
   | "idle"
@@ -68,6 +69,8 @@ export class Session implements ConnectionHandler, LineSink {
   linesOut = 0;
   authFailures = 0;
   notApprovedNotified = false;
+  /** Handshook while another live session holds this device; not routed to until a signed event arrives. */
+  awaitingProof = false;
   closeReason: CloseReason | null = null;
   readonly #host: SessionHost;
   readonly #framer: LineFramer;

@@ -22,10 +22,14 @@ function liveResources(g: TestGateway) {
 }
 
 describe("session lifecycle", () => {
-  test("a new connection for the same device takes over; the old one is closed", async () => {
+  test("a new connection for the same device takes over once it proves the secret; the old one is closed", async () => {
     gw = await startTestGateway();
     const first = await connected(gw.port, "dev-t");
     const second = await connected(gw.port, "dev-t");
+    // the newcomer is challenged at once with a ping; its signed answer proves it
+    const challenge = await second.next((f) => f.event === "ping");
+    expect(first.isClosed).toBe(false);
+    second.write(second.pingLine(challenge.data.server_timestamp));
     await first.waitClosed();
     expect(gw.app.gateway.metrics.takeovers.value).toBe(1);
     expect(gw.app.gateway.sessions.size).toBe(1);
@@ -33,6 +37,32 @@ describe("session lifecycle", () => {
     expect((await second.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
     expect(gw.app.gateway.metrics.connectionsClosed.get("takeover")).toBe(1);
     second.destroy();
+  });
+
+  test("a signed chat message from the newcomer also completes the takeover", async () => {
+    gw = await startTestGateway();
+    const first = await connected(gw.port, "dev-t2");
+    const second = await connected(gw.port, "dev-t2");
+    second.write(second.analyzeLine({ text: "!echo 새 연결" }));
+    expect((await second.next((f) => f.event === "messageResponse")).data.text).toBe("새 연결");
+    await first.waitClosed();
+    second.destroy();
+  });
+
+  test("an impostor who knows only the device id cannot hijack a live session", async () => {
+    gw = await startTestGateway({ handshakeTimeoutMs: 300 });
+    const phone = await connected(gw.port, "dev-victim");
+    const impostor = await LegacyPhone.connect(gw.port, identity("dev-victim", { secret: "guessed-secret-guessed-secret" }));
+    expect((await impostor.handshake()).data.success).toBe(true);
+    const challenge = await impostor.next((f) => f.event === "ping");
+    impostor.write(impostor.pingLine(challenge.data.server_timestamp)); // wrong secret
+    expect((await impostor.next((f) => f.event === "error")).data.code).toBe("AUTH_FAILED");
+    await impostor.waitClosed(3000); // proof deadline
+    expect(gw.app.gateway.metrics.connectionsClosed.get("takeover_unproven")).toBe(1);
+    expect(gw.app.gateway.metrics.takeovers.value).toBe(0);
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    phone.destroy();
   });
 
   test("no inbound traffic for the idle timeout closes the session", async () => {
@@ -126,6 +156,7 @@ describe("session lifecycle", () => {
     const idle = await connected(gw.port, "end-idle");
     const taken = await connected(gw.port, "end-take");
     const taker = await connected(gw.port, "end-take");
+    taker.write(taker.pingLine((await taker.next((f) => f.event === "ping")).data.server_timestamp));
     const silent = await LegacyPhone.connect(gw.port, identity("end-silent"));
     const kicked = await connected(gw.port, "end-kick");
     phones.push(fin, rst, idle, taken, taker, silent, kicked);
