@@ -4,6 +4,7 @@
  * is in flight) and signals drain when it has gone; the WriteQueue keeps the rest.
  */
 import type { Connection, ConnectionHandler, Listen, TcpListener } from "../transport/types.ts";
+import type { Serve } from "./types.ts";
 
 /** The minimal shapes of Deno's API that we touch. */
 interface DenoConn {
@@ -16,7 +17,12 @@ interface DenoListener extends AsyncIterable<DenoConn> {
   readonly addr: { hostname: string; port: number };
   close(): void;
 }
+interface DenoHttpServer {
+  readonly addr: { hostname: string; port: number };
+  shutdown(): Promise<void>;
+}
 declare const Deno: {
+  serve(o: { hostname: string; port: number; onListen?: () => void }, handler: (r: Request) => Response | Promise<Response>): DenoHttpServer;
   listen(o: { hostname: string; port: number }): DenoListener;
   listenTls(o: { hostname: string; port: number; cert: string; key: string }): DenoListener;
   readTextFileSync(p: string): string;
@@ -109,4 +115,10 @@ export const listen: Listen = (options, accept): TcpListener => {
     }
   })();
   return { hostname: l.addr.hostname, port: l.addr.port, stop: () => l.close() };
+};
+
+/** HTTP for the admin API (Deno.serve next to Deno.listen in one process). */
+export const serve: Serve = (options) => {
+  const s = Deno.serve({ hostname: options.hostname, port: options.port, onListen() {} }, options.fetch);
+  return { hostname: s.addr.hostname, port: s.addr.port, stop: () => s.shutdown() };
 };

@@ -19,9 +19,9 @@ describe("portability", () => {
     if (!deno) throw new Error("deno is not installed: npm install -g deno (CI installs it)");
     const dir = mkdtempSync(join(tmpdir(), "botgate-deno-"));
     const cfg = join(dir, "botgate.config.json");
-    await Bun.write(cfg, JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, store: { kind: "sqlite", path: join(dir, "db.sqlite") }, bots: [{ ...BOT, autoApprove: true }], admin: { enabled: false } }));
+    await Bun.write(cfg, JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, store: { kind: "sqlite", path: join(dir, "db.sqlite") }, bots: [{ ...BOT, autoApprove: true }], admin: { host: "127.0.0.1", port: 0, token: "deno-admin-token-0123456789" } }));
     proc = Bun.spawn([deno, "run", "-A", "src/main.ts", "--config", cfg], { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
-    const out = await readUntil(proc.stdout as ReadableStream<Uint8Array>, (t) => /"msg":"listening".*\n/.test(t), 60_000);
+    const out = await readUntil(proc.stdout as ReadableStream<Uint8Array>, (t) => /"msg":"listening".*\n/.test(t) && /"admin API listening".*\n/.test(t), 60_000);
     const port = JSON.parse(out.split("\n").find((l) => l.includes('"listening"'))!).port;
     const phone = await LegacyPhone.connect(port, { botName: BOT.name, deviceId: "deno-phone", secret: BOT.secret, salt: BOT.salt });
     const lines = phone.handshakeLine() + phone.analyzeLine({ text: "!echo 데노에서도 🦕" }) + phone.analyzeLine({ text: "!ping" });
@@ -29,6 +29,12 @@ describe("portability", () => {
     expect((await phone.next((f) => f.event === "handshakeComplete", 10_000)).data.success).toBe(true);
     expect((await phone.next((f) => f.event === "messageResponse", 10_000)).data.text).toBe("데노에서도 🦕");
     expect((await phone.next((f) => f.event === "messageResponse", 10_000)).data.text).toBe("pong!");
+    // the admin API is served by Deno.serve through the same adapter
+    const admin = JSON.parse(out.split("\n").find((l) => l.includes('"admin API listening"')) ?? "null");
+    expect(admin).not.toBeNull();
+    const res = await fetch(`http://127.0.0.1:${admin.port}/api/sessions`, { headers: { authorization: "Bearer deno-admin-token-0123456789" } });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(await res.json())).toContain("deno-phone");
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
     await phone.waitClosed();
