@@ -28,6 +28,8 @@ export class RoomSlots {
   ) {}
 }
 
+const MIN_SWEEP_AT = 10_000;
+
 /** Room identity: the channel id when the phone sent one, else the room name. */
 export function roomKey(bot: string, room: string, channelId: string | null): string {
   return channelId === null ? `${bot}\u0000r\u0000${room}` : `${bot}\u0000c\u0000${channelId}`;
@@ -43,12 +45,15 @@ export function roomKey(bot: string, room: string, channelId: string | null): st
 export class Scheduler {
   readonly #readyBots = new Ring<BotSlots>();
   readonly rooms = new Map<string, RoomSlots>();
+  /** Idle rooms are kept (a chatty room is not re-allocated per message) and swept when the map grows past this. */
+  #sweepAt = MIN_SWEEP_AT;
 
   constructor(private readonly roomLimit: number) {}
 
   room(bot: BotSlots, key: string, room: string, channelId: string | null): RoomSlots {
     let r = this.rooms.get(key);
     if (r === undefined) {
+      if (this.rooms.size >= this.#sweepAt) this.#sweepIdle();
       r = new RoomSlots(key, channelId === null ? `${bot.name}/${room}` : `${bot.name}/${room}#${channelId}`, bot, this.roomLimit);
       this.rooms.set(key, r);
     }
@@ -89,10 +94,7 @@ export class Scheduler {
       room.ready = false;
       if (room.inFlight >= room.limit || this.rooms.get(room.key) !== room) continue;
       const entry = live(room);
-      if (entry === null) {
-        this.forgetIfIdle(room);
-        continue;
-      }
+      if (entry === null) continue;
       room.inFlight++;
       bot.inFlight++;
       // Round robin: the room goes to the back of its bot's ring, the bot to the back of the bots.
@@ -113,16 +115,17 @@ export class Scheduler {
     room.inFlight--;
     room.bot.inFlight--;
     this.wake(room);
-    this.forgetIfIdle(room);
   }
 
-  /** Rooms are created on demand; drop one with nothing queued or running. */
-  forgetIfIdle(room: RoomSlots): void {
-    if (room.inFlight === 0 && room.queue.length === 0 && this.rooms.get(room.key) === room) this.rooms.delete(room.key);
+  /** Drop rooms with nothing queued or running; amortized O(1) per room created. */
+  #sweepIdle(): void {
+    for (const [k, r] of this.rooms) if (r.inFlight === 0 && r.queue.length === 0) this.rooms.delete(k);
+    this.#sweepAt = Math.max(MIN_SWEEP_AT, this.rooms.size * 2);
   }
 
   clear(): void {
     this.#readyBots.clear();
     this.rooms.clear();
+    this.#sweepAt = MIN_SWEEP_AT;
   }
 }

@@ -244,7 +244,6 @@ export class Pipeline implements Dispatcher {
   #onDrop(e: QueueEntry, reason: DropReason): void {
     this.#count(reason);
     this.#forget(e.job);
-    this.#scheduler.forgetIfIdle(e.room);
     if (reason === "queue_full") this.#noticeFull(e.job);
   }
 

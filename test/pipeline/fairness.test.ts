@@ -79,3 +79,15 @@ describe("fairness: per-bot and per-room limits", () => {
     expect(t.pipeline.stats().inFlightPerRoom).toEqual({});
   });
 });
+
+describe("scheduler bookkeeping", () => {
+  test("idle rooms are kept for reuse but swept, so distinct room names cannot grow memory without bound", async () => {
+    const { Scheduler, BotSlots, roomKey } = await import("../../src/pipeline/limits.ts");
+    const s = new Scheduler(3);
+    const bot = new BotSlots("bot", 30);
+    const a = s.room(bot, roomKey("bot", "a", null), "a", null);
+    expect(s.room(bot, roomKey("bot", "a", null), "a", null)).toBe(a);
+    for (let i = 0; i < 50_000; i++) s.room(bot, roomKey("bot", `r${i}`, null), `r${i}`, null);
+    expect(s.rooms.size).toBeLessThanOrEqual(10_001);
+  });
+});
