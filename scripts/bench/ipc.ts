@@ -17,11 +17,11 @@ export class Child {
   #nextId = 1;
   #tail: string[] = [];
 
-  constructor(name: string, script: string, args: string[] = [], opts: { quietOutput?: boolean } = {}) {
+  constructor(name: string, script: string, args: string[] = [], opts: { quietOutput?: boolean; bunFlags?: string[] } = {}) {
     this.name = name;
     const shim = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
     this.proc = Bun.spawn({
-      cmd: ["sh", "-c", shim, process.execPath, script, ...args],
+      cmd: ["sh", "-c", shim, process.execPath, ...(opts.bunFlags ?? []), script, ...args],
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

@@ -50,7 +50,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   const script = spec.server === "echo" ? join(here, "echo-server.ts") : join(here, "server.ts");
-  const server = new Child(`${spec.name}/server`, script, spec.server === "echo" ? [] : [JSON.stringify(spec.serverConfig ?? {})]);
+  // e.g. BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=results/prof" to profile the server processes.
+  const bunFlags = (process.env.BENCH_SERVER_FLAGS ?? "").split(" ").filter(Boolean);
+  const server = new Child(`${spec.name}/server`, script, spec.server === "echo" ? [] : [JSON.stringify(spec.serverConfig ?? {})], { bunFlags });
   const gens: Child[] = [];
   try {
     const ready = await server.event<{ port: number }>("ready", 30_000);
@@ -116,6 +118,7 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   } finally {
     await Promise.all(gens.map((c) => c.request("close", {}, 5000).catch(() => {})));
     await server.request("stop", {}, 10_000).catch(() => {});
+    await Promise.race([server.exited, sleep(5000)]);
     for (const c of [...gens, server]) c.kill();
     await Promise.all([...gens, server].map((c) => c.exited));
   }
