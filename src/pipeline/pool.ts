@@ -162,10 +162,14 @@ export class Pipeline implements Dispatcher {
       if (this.#closed) return job.abort(new BotgateError("SHUTTING_DOWN", "server is shutting down")); // closed from inside the handler
       job.tracked = this.#track("job", room.label);
       bot.deadlines.add(job);
-      (r as Promise<HandlerResult>).then(
-        (v) => this.#settled(job, bot, v),
-        (err) => this.#settledWithError(job, bot, err),
-      );
+      try {
+        (r as Promise<HandlerResult>).then(
+          (v) => this.#settled(job, bot, v),
+          (err) => this.#settledWithError(job, bot, err),
+        );
+      } catch (err) {
+        this.#settledWithError(job, bot, err); // a hand-made thenable whose then() throws
+      }
     } else this.#complete(job, r as HandlerResult);
   }
 

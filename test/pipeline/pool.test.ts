@@ -120,6 +120,16 @@ describe("worker pool: handlers cannot hurt the pipeline", () => {
     expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
   });
 
+  test("a hand-made thenable whose then() throws is a failure, not a crash of submit()", () => {
+    const evil = { then() { throw new Error("evil thenable"); } };
+    t = pipelineWith({ bot: () => evil as never });
+    expect(() => t!.pipeline.submit(inbound())).not.toThrow();
+    const s = t.pipeline.stats();
+    expect(s.failed).toBe(1);
+    expect(s.inFlight).toBe(0);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
   test("never more than `workers` jobs at once; per-bot limit caps a bot below that", async () => {
     const gates: Array<() => void> = [];
     let running = 0;
