@@ -63,7 +63,7 @@ describe("worker pool: handlers cannot hurt the pipeline", () => {
     expect(live(t.tracker).job).toBe(1); // still a live resource until it settles
     release.resolve();
     await waitUntil(() => t!.pipeline.stats().zombies.count === 0, 1000, "zombie to settle");
-    expect(lateReply).toBe(false);
+    expect(lateReply as boolean | null).toBe(false);
     s = t.pipeline.stats();
     expect(t.out.texts).toEqual(["pong"]);
     expect(s.completed).toBe(1);
