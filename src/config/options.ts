@@ -152,6 +152,7 @@ export function parseConfig(raw: unknown): Config {
   );
 
   const l = c.obj(root.listen, "listen");
+  c.unknownKeys(l, ["host", "port", "tls"], "listen");
   const tlsRaw = l.tls === undefined || l.tls === null ? null : c.obj(l.tls, "listen.tls");
   const listen: Config["listen"] = {
     host: c.str(l, "host", "listen", d.listen.host, { min: 1, max: 255 }),
@@ -181,6 +182,7 @@ export function parseConfig(raw: unknown): Config {
   if (cfg.idleTimeoutMs <= pingIntervalMs) c.fail("idleTimeoutMs", "must be longer than pingIntervalMs, or every session is closed between two pings");
 
   const s = c.obj(root.store, "store");
+  c.unknownKeys(s, ["kind", "path", "url", "pingRetention"], "store");
   const kind = s.kind ?? "sqlite";
   const pingRetention = c.int(s, "pingRetention", "store", d.store.pingRetention, 1, 1_000_000);
   if (kind === "sqlite") cfg.store = { kind, path: c.str(s, "path", "store", "data/botgate.sqlite", { min: 1 }), pingRetention };
@@ -191,6 +193,7 @@ export function parseConfig(raw: unknown): Config {
   } else c.fail("store.kind", `must be "sqlite" or "mysql"`);
 
   const p = c.obj(root.pipeline, "pipeline");
+  c.unknownKeys(p, Object.keys(d.pipeline), "pipeline");
   const dp = d.pipeline;
   cfg.pipeline = {
     queueSize: c.int(p, "queueSize", "pipeline", dp.queueSize, 1, 1_000_000),
@@ -207,6 +210,7 @@ export function parseConfig(raw: unknown): Config {
   };
 
   const a = c.obj(root.admin, "admin");
+  c.unknownKeys(a, ["enabled", "host", "port", "token"], "admin");
   const token = a.token === undefined || a.token === null ? null : c.str(a, "token", "admin", "", { min: 16, max: 512 });
   cfg.admin = {
     enabled: c.bool(a, "enabled", "admin", d.admin.enabled),
@@ -219,6 +223,7 @@ export function parseConfig(raw: unknown): Config {
   }
 
   const lg = c.obj(root.log, "log");
+  c.unknownKeys(lg, ["level"], "log");
   const level = c.str(lg, "level", "log", "info");
   if (!["debug", "info", "warn", "error", "silent"].includes(level)) c.fail("log.level", "must be debug, info, warn, error or silent");
   else cfg.log.level = level as LogLevel;

@@ -48,6 +48,13 @@ describe("config", () => {
     expect(errs).toContain('bots[1].name: duplicate bot name "a"');
     expect(errs).toContain('store.kind: must be "sqlite" or "mysql"');
     expect(errs).toContain("unknownThing: unknown setting");
+    expect(errorsOf({ pipeline: { worker: 3 }, admin: { tokn: "x" }, listen: { prot: 1 }, store: { pth: "x" }, log: { lvl: "x" } })).toEqual([
+      "listen.prot: unknown setting",
+      "store.pth: unknown setting",
+      "pipeline.worker: unknown setting",
+      "admin.tokn: unknown setting",
+      "log.lvl: unknown setting",
+    ]);
     expect(errs.some((e) => e.startsWith("idleTimeoutMs:"))).toBe(true);
   });
 
