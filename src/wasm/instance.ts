@@ -17,7 +17,7 @@ interface Exports {
   hmacFinishVerify(slot: number, mac: number): number;
   hmacSign(slot: number, ptr: number, len: number, out: number): void;
   hmacVerify(slot: number, ptr: number, len: number, mac: number): number;
-  verifyBatch(count: number): void;
+  verifyBatch(count: number, mulShifts: number): void;
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {

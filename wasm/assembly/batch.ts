@@ -13,15 +13,27 @@ const LANE_ITEM: usize = memory.data(16, 16);     // i32 item index, -1 = idle
 const LANE_BLOCK: usize = memory.data(16, 16);    // next block number; == nb means outer block
 const LANE_NB: usize = memory.data(16, 16);       // inner block count for the message
 
+// Two code shapes for the same rotation; the engine decides which is cheaper (see verifyBatch).
+//   M = u8:  i32x4.shl + i32x4.shr_u. V8 emits both with an immediate count.
+//   M = u16: the left shift as i32x4.mul by a power of two. JavaScriptCore lowers every v128
+//            shift through a general-purpose register (mov, and 31, movq xmm); trading half of
+//            them for multiplies balances the two bottlenecks. (Replacing the right shifts too,
+//            by byte swizzles around a multiply, was slower: the multiplier becomes the limit.)
 // @ts-ignore: decorator
-@inline function rotr4(x: v128, n: i32): v128 {
-  return v128.or(i32x4.shr_u(x, n), i32x4.shl(x, 32 - n));
+@inline function shl4<M>(x: v128, n: i32): v128 {
+  if (sizeof<M>() == 1) return i32x4.shl(x, n);
+  return i32x4.mul(x, i32x4.splat(1 << n));
 }
 
 // @ts-ignore: decorator
-@inline function bigS0(x: v128): v128 { return v128.xor(v128.xor(rotr4(x, 2), rotr4(x, 13)), rotr4(x, 22)); }
+@inline function rotr4<M>(x: v128, n: i32): v128 {
+  return v128.or(i32x4.shr_u(x, n), shl4<M>(x, 32 - n));
+}
+
 // @ts-ignore: decorator
-@inline function bigS1(x: v128): v128 { return v128.xor(v128.xor(rotr4(x, 6), rotr4(x, 11)), rotr4(x, 25)); }
+@inline function bigS0<M>(x: v128): v128 { return v128.xor(v128.xor(rotr4<M>(x, 2), rotr4<M>(x, 13)), rotr4<M>(x, 22)); }
+// @ts-ignore: decorator
+@inline function bigS1<M>(x: v128): v128 { return v128.xor(v128.xor(rotr4<M>(x, 6), rotr4<M>(x, 11)), rotr4<M>(x, 25)); }
 // @ts-ignore: decorator
 @inline function ch(e: v128, f: v128, g: v128): v128 { return v128.bitselect(f, g, e); }
 // Maj(a,b,c): where a == c the majority is a, elsewhere it is b.
@@ -30,7 +42,7 @@ const LANE_NB: usize = memory.data(16, 16);       // inner block count for the m
 // @ts-ignore: decorator
 @inline function wk(t: usize): v128 { return i32x4.add(v128.load(W4 + (t << 4)), i32x4.splat(load<u32>(K + (t << 2)))); }
 
-function compress4(p0: usize, p1: usize, p2: usize, p3: usize): void {
+function compress4<M>(p0: usize, p1: usize, p2: usize, p3: usize): void {
   const bswap = i8x16(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
   for (let g: usize = 0; g < 64; g += 16) {
     const a = i8x16.swizzle(v128.load(p0 + g), bswap);
@@ -50,8 +62,8 @@ function compress4(p0: usize, p1: usize, p2: usize, p3: usize): void {
   for (let t: usize = 16; t < 64; t++) {
     const w15 = v128.load(W4 + ((t - 15) << 4));
     const w2 = v128.load(W4 + ((t - 2) << 4));
-    const s0 = v128.xor(v128.xor(rotr4(w15, 7), rotr4(w15, 18)), i32x4.shr_u(w15, 3));
-    const s1 = v128.xor(v128.xor(rotr4(w2, 17), rotr4(w2, 19)), i32x4.shr_u(w2, 10));
+    const s0 = v128.xor(v128.xor(rotr4<M>(w15, 7), rotr4<M>(w15, 18)), i32x4.shr_u(w15, 3));
+    const s1 = v128.xor(v128.xor(rotr4<M>(w2, 17), rotr4<M>(w2, 19)), i32x4.shr_u(w2, 10));
     const sum = i32x4.add(i32x4.add(v128.load(W4 + ((t - 16) << 4)), s0), i32x4.add(v128.load(W4 + ((t - 7) << 4)), s1));
     v128.store(W4 + (t << 4), sum);
   }
@@ -59,22 +71,22 @@ function compress4(p0: usize, p1: usize, p2: usize, p3: usize): void {
   let e = v128.load(STATE4, 64), f = v128.load(STATE4, 80), g = v128.load(STATE4, 96), h = v128.load(STATE4, 112);
   // 8 rounds per iteration with the variables renamed instead of rotated.
   for (let t: usize = 0; t < 64; t += 8) {
-    d = i32x4.add(d, h = i32x4.add(h, i32x4.add(i32x4.add(bigS1(e), ch(e, f, g)), wk(t + 0))));
-    h = i32x4.add(h, i32x4.add(bigS0(a), maj(a, b, c)));
-    c = i32x4.add(c, g = i32x4.add(g, i32x4.add(i32x4.add(bigS1(d), ch(d, e, f)), wk(t + 1))));
-    g = i32x4.add(g, i32x4.add(bigS0(h), maj(h, a, b)));
-    b = i32x4.add(b, f = i32x4.add(f, i32x4.add(i32x4.add(bigS1(c), ch(c, d, e)), wk(t + 2))));
-    f = i32x4.add(f, i32x4.add(bigS0(g), maj(g, h, a)));
-    a = i32x4.add(a, e = i32x4.add(e, i32x4.add(i32x4.add(bigS1(b), ch(b, c, d)), wk(t + 3))));
-    e = i32x4.add(e, i32x4.add(bigS0(f), maj(f, g, h)));
-    h = i32x4.add(h, d = i32x4.add(d, i32x4.add(i32x4.add(bigS1(a), ch(a, b, c)), wk(t + 4))));
-    d = i32x4.add(d, i32x4.add(bigS0(e), maj(e, f, g)));
-    g = i32x4.add(g, c = i32x4.add(c, i32x4.add(i32x4.add(bigS1(h), ch(h, a, b)), wk(t + 5))));
-    c = i32x4.add(c, i32x4.add(bigS0(d), maj(d, e, f)));
-    f = i32x4.add(f, b = i32x4.add(b, i32x4.add(i32x4.add(bigS1(g), ch(g, h, a)), wk(t + 6))));
-    b = i32x4.add(b, i32x4.add(bigS0(c), maj(c, d, e)));
-    e = i32x4.add(e, a = i32x4.add(a, i32x4.add(i32x4.add(bigS1(f), ch(f, g, h)), wk(t + 7))));
-    a = i32x4.add(a, i32x4.add(bigS0(b), maj(b, c, d)));
+    d = i32x4.add(d, h = i32x4.add(h, i32x4.add(i32x4.add(bigS1<M>(e), ch(e, f, g)), wk(t + 0))));
+    h = i32x4.add(h, i32x4.add(bigS0<M>(a), maj(a, b, c)));
+    c = i32x4.add(c, g = i32x4.add(g, i32x4.add(i32x4.add(bigS1<M>(d), ch(d, e, f)), wk(t + 1))));
+    g = i32x4.add(g, i32x4.add(bigS0<M>(h), maj(h, a, b)));
+    b = i32x4.add(b, f = i32x4.add(f, i32x4.add(i32x4.add(bigS1<M>(c), ch(c, d, e)), wk(t + 2))));
+    f = i32x4.add(f, i32x4.add(bigS0<M>(g), maj(g, h, a)));
+    a = i32x4.add(a, e = i32x4.add(e, i32x4.add(i32x4.add(bigS1<M>(b), ch(b, c, d)), wk(t + 3))));
+    e = i32x4.add(e, i32x4.add(bigS0<M>(f), maj(f, g, h)));
+    h = i32x4.add(h, d = i32x4.add(d, i32x4.add(i32x4.add(bigS1<M>(a), ch(a, b, c)), wk(t + 4))));
+    d = i32x4.add(d, i32x4.add(bigS0<M>(e), maj(e, f, g)));
+    g = i32x4.add(g, c = i32x4.add(c, i32x4.add(i32x4.add(bigS1<M>(h), ch(h, a, b)), wk(t + 5))));
+    c = i32x4.add(c, i32x4.add(bigS0<M>(d), maj(d, e, f)));
+    f = i32x4.add(f, b = i32x4.add(b, i32x4.add(i32x4.add(bigS1<M>(g), ch(g, h, a)), wk(t + 6))));
+    b = i32x4.add(b, i32x4.add(bigS0<M>(c), maj(c, d, e)));
+    e = i32x4.add(e, a = i32x4.add(a, i32x4.add(i32x4.add(bigS1<M>(f), ch(f, g, h)), wk(t + 7))));
+    a = i32x4.add(a, i32x4.add(bigS0<M>(b), maj(b, c, d)));
   }
   v128.store(STATE4, i32x4.add(v128.load(STATE4, 0), a), 0);
   v128.store(STATE4, i32x4.add(v128.load(STATE4, 16), b), 16);
@@ -161,8 +173,9 @@ function finish(l: i32, count: i32, nextItem: i32): i32 {
   return nextItem + 1;
 }
 
-/** Verifies `count` descriptors from BATCH_DESC; writes 1/0 per item to BATCH_OUT. */
-export function verifyBatch(count: i32): void {
+/** Verifies `count` descriptors from BATCH_DESC; writes 1/0 per item to BATCH_OUT.
+ *  mulShifts: 1 selects the multiply form of the left shifts (faster on JavaScriptCore). */
+export function verifyBatch(count: i32, mulShifts: i32): void {
   if (count < 2) {
     for (let i: i32 = 0; i < count; i++) {
       const desc = BATCH_DESC + (<usize>i << 4);
@@ -174,7 +187,8 @@ export function verifyBatch(count: i32): void {
   for (let l = 0; l < 4; l++) { assign(l, next, count); next++; }
   while (laneGet(LANE_ITEM, 0) >= 0 || laneGet(LANE_ITEM, 1) >= 0 || laneGet(LANE_ITEM, 2) >= 0 || laneGet(LANE_ITEM, 3) >= 0) {
     const p0 = prepare(0), p1 = prepare(1), p2 = prepare(2), p3 = prepare(3);
-    compress4(p0, p1, p2, p3);
+    if (mulShifts) compress4<u16>(p0, p1, p2, p3);
+    else compress4<u8>(p0, p1, p2, p3);
     for (let l = 0; l < 4; l++) next = finish(l, count, next);
   }
 }
