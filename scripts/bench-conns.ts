@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseFlags } from "./bench/flags.ts";
-import { Child } from "./bench/ipc.ts";
+import { Child, SERVER_BUN_FLAGS } from "./bench/ipc.ts";
 
 const USAGE = `bun run bench:conns [-- options]
   --phones N        concurrent phones (default 10000)
@@ -23,7 +23,7 @@ if (f.quick) Object.assign(f, { phones: 200, "ping-ms": 500, cycles: 1 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = 2 ** 20;
 const serverCfg = { pingIntervalMs: f["ping-ms"], idleTimeoutMs: f["ping-ms"] * 3, handshakeTimeoutMs: 10_000 };
-const server = new Child("conns/server", join(import.meta.dir, "bench/server.ts"), [JSON.stringify(serverCfg)]);
+const server = new Child("conns/server", join(import.meta.dir, "bench/server.ts"), [JSON.stringify(serverCfg)], { bunFlags: SERVER_BUN_FLAGS });
 const client = new Child("conns/phones", join(import.meta.dir, "bench/idle-phones.ts"));
 let code = 1;
 try {
@@ -32,17 +32,24 @@ try {
   await client.request("init", { host: "127.0.0.1", port, phones: f.phones, presignPings: f.cycles + 4 }, 120_000);
   await sleep(200);
   const base = await server.request("gc");
+  const types0: Record<string, number> = await server.request("heapTypes");
   console.log(`bench:conns: ${f.phones} phones, server ping every ${f["ping-ms"]} ms; server RSS before ${(base.rss / MiB).toFixed(1)} MiB`);
 
   const conn = await client.request("connect", { wave: 500 }, 300_000);
   await sleep(500);
   const s1 = await server.request("stats");
   const full = await server.request("gc");
+  const types1: Record<string, number> = await server.request("heapTypes");
+  const perPhoneTypes = Object.entries(types1)
+    .map(([k, v]) => [k, (v - (types0[k] ?? 0)) / f.phones] as const)
+    .filter(([, v]) => v >= 0.5)
+    .sort((a, b) => b[1] - a[1]);
   const rssPer = (full.rss - base.rss) / f.phones;
   const heapPer = (full.heapUsed - base.heapUsed) / f.phones;
   console.log(`  connected ${conn.ok}/${f.phones} in ${(conn.wallMs / 1000).toFixed(2)} s (handshake p50 ${conn.p50Ms.toFixed(1)} ms, p99 ${conn.p99Ms.toFixed(1)} ms); sessions on server ${s1.sessions}`);
   console.log(`  server RSS ${(full.rss / MiB).toFixed(1)} MiB: ${(rssPer / 1024).toFixed(2)} KiB RSS and ${(heapPer / 1024).toFixed(2)} KiB JS heap per idle authenticated phone`);
 
+  console.log(`  JS objects per phone: ${perPhoneTypes.reduce((a, [, v]) => a + v, 0).toFixed(0)} (${perPhoneTypes.slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")})`);
   await client.request("resetPings");
   const u0 = await server.request("usage");
   await sleep(f["ping-ms"] * f.cycles);
@@ -67,7 +74,7 @@ try {
   mkdirSync(f.out, { recursive: true });
   const file = `${f.out}/bench-conns-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", loadavg: loadavg(), bun: Bun.version };
-  writeFileSync(file, JSON.stringify({ options: f, machine, base, connect: conn, afterConnect: { stats: s1, mem: full, rssPerPhone: rssPer, heapPerPhone: heapPer }, ping: { pings, cycles, cpuPerCycleMs, cpuPerPingUs }, storm, afterStorm: s2, targets }, null, 2));
+  writeFileSync(file, JSON.stringify({ options: f, machine, base, connect: conn, afterConnect: { stats: s1, mem: full, rssPerPhone: rssPer, heapPerPhone: heapPer, objectsPerPhone: Object.fromEntries(perPhoneTypes) }, ping: { pings, cycles, cpuPerCycleMs, cpuPerPingUs }, storm, afterStorm: s2, targets }, null, 2));
   console.log(`\nwrote ${file}`);
   code = conn.ok === f.phones && storm.ok === f.phones ? 0 : 1;
 } catch (err) {

@@ -5,6 +5,9 @@
  */
 import type { Subprocess } from "bun";
 
+/** Extra bun flags for server processes, e.g. BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=results/prof". */
+export const SERVER_BUN_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? "").split(" ").filter(Boolean);
+
 type Msg = { id?: number; type?: string; cmd?: string; ok?: boolean; error?: string; [k: string]: unknown };
 
 export class Child {

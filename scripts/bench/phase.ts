@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { LatencyHistogram } from "./histogram.ts";
-import { Child } from "./ipc.ts";
+import { Child, SERVER_BUN_FLAGS } from "./ipc.ts";
 
 export interface PhaseSpec {
   name: string;
@@ -50,9 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   const script = spec.server === "echo" ? join(here, "echo-server.ts") : join(here, "server.ts");
-  // e.g. BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=results/prof" to profile the server processes.
-  const bunFlags = (process.env.BENCH_SERVER_FLAGS ?? "").split(" ").filter(Boolean);
-  const server = new Child(`${spec.name}/server`, script, spec.server === "echo" ? [] : [JSON.stringify(spec.serverConfig ?? {})], { bunFlags });
+  const server = new Child(`${spec.name}/server`, script, spec.server === "echo" ? [] : [JSON.stringify(spec.serverConfig ?? {})], { bunFlags: SERVER_BUN_FLAGS });
   const gens: Child[] = [];
   try {
     const ready = await server.event<{ port: number }>("ready", 30_000);

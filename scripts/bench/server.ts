@@ -72,6 +72,12 @@ serve({
     Bun.gc(true);
     return usage();
   },
+  /** JS object counts by type after a full GC (bun:jsc), to see what a session is made of. */
+  async heapTypes() {
+    const { heapStats } = await import("bun:jsc");
+    Bun.gc(true);
+    return heapStats().objectTypeCounts;
+  },
   stats() {
     const m = g.metrics;
     return {

@@ -1,0 +1,38 @@
+// Guards the benchmark scripts against rot: tiny runs must exit 0 and print their figures.
+// Not a performance assertion (timings on a shared 2-core machine are noise).
+import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "../..");
+
+async function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
+  const p = Bun.spawn({ cmd: [process.execPath, join(root, script), ...args], cwd: root, stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  const code = await p.exited;
+  return { code, out: out + err };
+}
+
+test("soak: 300 churn cycles leave no leaked resources", async () => {
+  // A 300-cycle run is all warm-up for the allocators, so its RSS bound is loose; the full soak uses 5%.
+  const r = await run("scripts/soak.ts", ["--cycles", "300", "--concurrency", "32", "--rss-bound", "50"]);
+  expect(r.out).toContain("soak: PASS");
+  expect(r.out).toMatch(/RSS growth after GC/);
+  expect(r.out).toMatch(/tracked session: 0/);
+  expect(r.code).toBe(0);
+}, 60_000);
+
+test("bench --quick runs the echo limit and botgate and prints the table", async () => {
+  const out = mkdtempSync(join(tmpdir(), "botgate-bench-test-"));
+  try {
+    const r = await run("scripts/bench.ts", ["--quick", "--out", out]);
+    expect(r.out).toMatch(/\| echo-limit +\|/);
+    expect(r.out).toMatch(/\| botgate +\|/);
+    expect(r.out).toMatch(/msgs\/s/);
+    expect(r.out).toContain(`wrote ${out}/bench-`);
+    expect(r.code).toBe(0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 90_000);
