@@ -36,11 +36,6 @@ const LANE_NB: usize = memory.data(16, 16);       // inner block count for the m
 @inline function bigS1<M>(x: v128): v128 { return v128.xor(v128.xor(rotr4<M>(x, 6), rotr4<M>(x, 11)), rotr4<M>(x, 25)); }
 // @ts-ignore: decorator
 @inline function ch(e: v128, f: v128, g: v128): v128 { return v128.bitselect(f, g, e); }
-// Maj(a,b,c): where a == c the majority is a, elsewhere it is b.
-// @ts-ignore: decorator
-@inline function maj(a: v128, b: v128, c: v128): v128 { return v128.bitselect(b, c, v128.xor(a, c)); }
-// @ts-ignore: decorator
-@inline function wk(t: usize): v128 { return i32x4.add(v128.load(W4 + (t << 4)), i32x4.splat(load<u32>(K + (t << 2)))); }
 
 function compress4<M>(p0: usize, p1: usize, p2: usize, p3: usize): void {
   const bswap = i8x16(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
@@ -59,34 +54,44 @@ function compress4<M>(p0: usize, p1: usize, p2: usize, p3: usize): void {
     v128.store(w, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
     v128.store(w, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
   }
-  for (let t: usize = 16; t < 64; t++) {
-    const w15 = v128.load(W4 + ((t - 15) << 4));
-    const w2 = v128.load(W4 + ((t - 2) << 4));
+  for (let p: usize = W4; p < W4 + 768; p += 16) { // p points at W[t - 16]
+    const w15 = v128.load(p, 16);
+    const w2 = v128.load(p, 224);
     const s0 = v128.xor(v128.xor(rotr4<M>(w15, 7), rotr4<M>(w15, 18)), i32x4.shr_u(w15, 3));
     const s1 = v128.xor(v128.xor(rotr4<M>(w2, 17), rotr4<M>(w2, 19)), i32x4.shr_u(w2, 10));
-    const sum = i32x4.add(i32x4.add(v128.load(W4 + ((t - 16) << 4)), s0), i32x4.add(v128.load(W4 + ((t - 7) << 4)), s1));
-    v128.store(W4 + (t << 4), sum);
+    v128.store(p, i32x4.add(i32x4.add(v128.load(p), s0), i32x4.add(v128.load(p, 144), s1)), 256);
   }
   let a = v128.load(STATE4, 0), b = v128.load(STATE4, 16), c = v128.load(STATE4, 32), d = v128.load(STATE4, 48);
   let e = v128.load(STATE4, 64), f = v128.load(STATE4, 80), g = v128.load(STATE4, 96), h = v128.load(STATE4, 112);
-  // 8 rounds per iteration with the variables renamed instead of rotated.
+  // 8 rounds per iteration with the variables renamed instead of rotated. Maj(x, y, z) is
+  // y ^ ((x ^ y) & (y ^ z)), and y ^ z is the previous round's x ^ y.
+  let bc = v128.xor(b, c), ab = bc;
   for (let t: usize = 0; t < 64; t += 8) {
-    d = i32x4.add(d, h = i32x4.add(h, i32x4.add(i32x4.add(bigS1<M>(e), ch(e, f, g)), wk(t + 0))));
-    h = i32x4.add(h, i32x4.add(bigS0<M>(a), maj(a, b, c)));
-    c = i32x4.add(c, g = i32x4.add(g, i32x4.add(i32x4.add(bigS1<M>(d), ch(d, e, f)), wk(t + 1))));
-    g = i32x4.add(g, i32x4.add(bigS0<M>(h), maj(h, a, b)));
-    b = i32x4.add(b, f = i32x4.add(f, i32x4.add(i32x4.add(bigS1<M>(c), ch(c, d, e)), wk(t + 2))));
-    f = i32x4.add(f, i32x4.add(bigS0<M>(g), maj(g, h, a)));
-    a = i32x4.add(a, e = i32x4.add(e, i32x4.add(i32x4.add(bigS1<M>(b), ch(b, c, d)), wk(t + 3))));
-    e = i32x4.add(e, i32x4.add(bigS0<M>(f), maj(f, g, h)));
-    h = i32x4.add(h, d = i32x4.add(d, i32x4.add(i32x4.add(bigS1<M>(a), ch(a, b, c)), wk(t + 4))));
-    d = i32x4.add(d, i32x4.add(bigS0<M>(e), maj(e, f, g)));
-    g = i32x4.add(g, c = i32x4.add(c, i32x4.add(i32x4.add(bigS1<M>(h), ch(h, a, b)), wk(t + 5))));
-    c = i32x4.add(c, i32x4.add(bigS0<M>(d), maj(d, e, f)));
-    f = i32x4.add(f, b = i32x4.add(b, i32x4.add(i32x4.add(bigS1<M>(g), ch(g, h, a)), wk(t + 6))));
-    b = i32x4.add(b, i32x4.add(bigS0<M>(c), maj(c, d, e)));
-    e = i32x4.add(e, a = i32x4.add(a, i32x4.add(i32x4.add(bigS1<M>(f), ch(f, g, h)), wk(t + 7))));
-    a = i32x4.add(a, i32x4.add(bigS0<M>(b), maj(b, c, d)));
+    const pw = W4 + (t << 4), pk = K + (t << 2);
+    d = i32x4.add(d, h = i32x4.add(i32x4.add(h, bigS1<M>(e)), i32x4.add(ch(e, f, g), i32x4.add(v128.load(pw, 0), v128.load32_splat(pk, 0)))));
+    ab = v128.xor(a, b);
+    h = i32x4.add(h, i32x4.add(bigS0<M>(a), v128.xor(b, v128.and(ab, bc))));
+    c = i32x4.add(c, g = i32x4.add(i32x4.add(g, bigS1<M>(d)), i32x4.add(ch(d, e, f), i32x4.add(v128.load(pw, 16), v128.load32_splat(pk, 4)))));
+    bc = v128.xor(h, a);
+    g = i32x4.add(g, i32x4.add(bigS0<M>(h), v128.xor(a, v128.and(bc, ab))));
+    b = i32x4.add(b, f = i32x4.add(i32x4.add(f, bigS1<M>(c)), i32x4.add(ch(c, d, e), i32x4.add(v128.load(pw, 32), v128.load32_splat(pk, 8)))));
+    ab = v128.xor(g, h);
+    f = i32x4.add(f, i32x4.add(bigS0<M>(g), v128.xor(h, v128.and(ab, bc))));
+    a = i32x4.add(a, e = i32x4.add(i32x4.add(e, bigS1<M>(b)), i32x4.add(ch(b, c, d), i32x4.add(v128.load(pw, 48), v128.load32_splat(pk, 12)))));
+    bc = v128.xor(f, g);
+    e = i32x4.add(e, i32x4.add(bigS0<M>(f), v128.xor(g, v128.and(bc, ab))));
+    h = i32x4.add(h, d = i32x4.add(i32x4.add(d, bigS1<M>(a)), i32x4.add(ch(a, b, c), i32x4.add(v128.load(pw, 64), v128.load32_splat(pk, 16)))));
+    ab = v128.xor(e, f);
+    d = i32x4.add(d, i32x4.add(bigS0<M>(e), v128.xor(f, v128.and(ab, bc))));
+    g = i32x4.add(g, c = i32x4.add(i32x4.add(c, bigS1<M>(h)), i32x4.add(ch(h, a, b), i32x4.add(v128.load(pw, 80), v128.load32_splat(pk, 20)))));
+    bc = v128.xor(d, e);
+    c = i32x4.add(c, i32x4.add(bigS0<M>(d), v128.xor(e, v128.and(bc, ab))));
+    f = i32x4.add(f, b = i32x4.add(i32x4.add(b, bigS1<M>(g)), i32x4.add(ch(g, h, a), i32x4.add(v128.load(pw, 96), v128.load32_splat(pk, 24)))));
+    ab = v128.xor(c, d);
+    b = i32x4.add(b, i32x4.add(bigS0<M>(c), v128.xor(d, v128.and(ab, bc))));
+    e = i32x4.add(e, a = i32x4.add(i32x4.add(a, bigS1<M>(f)), i32x4.add(ch(f, g, h), i32x4.add(v128.load(pw, 112), v128.load32_splat(pk, 28)))));
+    bc = v128.xor(b, c);
+    a = i32x4.add(a, i32x4.add(bigS0<M>(b), v128.xor(c, v128.and(bc, ab))));
   }
   v128.store(STATE4, i32x4.add(v128.load(STATE4, 0), a), 0);
   v128.store(STATE4, i32x4.add(v128.load(STATE4, 16), b), 16);
