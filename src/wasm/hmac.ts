@@ -170,43 +170,61 @@ const batchIndex = new Int32Array(L.batchMax);
  *  V8 (Deno, Node) with plain shifts. See wasm/assembly/batch.ts. */
 const MUL_SHIFTS = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? 1 : 0;
 
+/** Runs the kernel over the `count` packed items and scatters the results into `out`. */
+function flushBatch(count: number, out: boolean[]): void {
+  wasm.verifyBatch(count, MUL_SHIFTS);
+  const h = heap;
+  const res = L.batchOut;
+  for (let k = 0; k < count; k++) out[batchIndex[k]!] = h[res + k] === 1;
+}
+
 /** Verifies many MACs with one WASM call per full batch buffer (4 SIMD lanes inside). */
 export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[] {
-  out.length = items.length;
+  const n = items.length;
+  out.length = n;
+  const cap = L.batchCap;
+  const max = L.batchMax;
+  const base = L.batchIn;
   let count = 0;
   let used = 0;
-  const flush = (): void => {
-    wasm.verifyBatch(count, MUL_SHIFTS);
-    const res = L.batchOut;
-    for (let k = 0; k < count; k++) out[batchIndex[k]!] = heap[res + k] === 1;
-    count = 0;
-    used = 0;
-  };
-  for (let i = 0; i < items.length; i++) {
-    const { key, message, mac } = items[i]!;
+  let h = heap;
+  let h32 = heap32;
+  let d = L.batchDesc >>> 2;
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    const key = item.key;
+    const message = item.message;
+    const mac = item.mac;
     const slot = slotOf(key);
     bytesArg("message", message);
     if (!(mac instanceof Uint8Array) || mac.length !== 32) {
       out[i] = false;
       continue;
     }
-    const need = message.length + 32;
-    if (need > L.batchCap) {
+    const len = message.length;
+    if (len + 32 > cap) {
       out[i] = key.verify(message, mac); // streamed through HASH_IN
+      h = heap; // (views are re-read after any call that could have grown memory)
+      h32 = heap32;
       continue;
     }
-    if (count === L.batchMax || used + need > L.batchCap) flush();
-    const msgPtr = L.batchIn + used;
-    heap.set(message, msgPtr);
-    heap.set(mac, msgPtr + message.length);
-    const d = (L.batchDesc >>> 2) + count * 4;
-    heap32[d] = slot;
-    heap32[d + 1] = msgPtr;
-    heap32[d + 2] = message.length;
-    heap32[d + 3] = msgPtr + message.length;
+    if (count === max || used + len + 32 > cap) {
+      flushBatch(count, out);
+      count = 0;
+      used = 0;
+      d = L.batchDesc >>> 2;
+    }
+    const msgPtr = base + used;
+    h.set(message, msgPtr);
+    h.set(mac, msgPtr + len);
+    h32[d] = slot;
+    h32[d + 1] = msgPtr;
+    h32[d + 2] = len;
+    h32[d + 3] = msgPtr + len;
+    d += 4;
     batchIndex[count++] = i;
-    used += need;
+    used += len + 32;
   }
-  if (count > 0) flush();
+  if (count > 0) flushBatch(count, out);
   return out;
 }
