@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { HmacKey, hmacSha256, verifyBatch, type VerifyItem } from "../../src/wasm/core.ts";
+import { heap, L, wasm } from "../../src/wasm/instance.ts";
 import { hex, randomBytes, rng } from "./random.ts";
 
 const enc = new TextEncoder();
@@ -159,6 +160,19 @@ describe("verifyBatch", () => {
     expect(verifyBatch(bad).some((x) => x)).toBe(false);
     const mixed = good.map((it, i) => (i % 3 === 1 ? bad[i]! : it));
     expect(verifyBatch(mixed)).toEqual(mixed.map((_, i) => i % 3 !== 1));
+    for (const k of keys) k.dispose();
+  });
+
+  test("both kernel shapes (shifts for V8, multiplies for JavaScriptCore) give the same results", () => {
+    const { items: good, keys } = items(23, 301, (i) => i);
+    const mixed = good.map((it, i) => (i % 3 === 1 ? { ...it, mac: flipBit(it.mac, (i * 7) % 256) } : it));
+    const want = mixed.map((_, i) => i % 3 !== 1);
+    expect(verifyBatch(mixed)).toEqual(want); // packs all 301 items into one kernel call
+    for (const mode of [0, 1]) {
+      heap.fill(7, L.batchOut, L.batchOut + mixed.length);
+      wasm.verifyBatch(mixed.length, mode); // re-run on the packed descriptors
+      expect(Array.from(heap.subarray(L.batchOut, L.batchOut + mixed.length), (b) => b === 1)).toEqual(want);
+    }
     for (const k of keys) k.dispose();
   });
 
