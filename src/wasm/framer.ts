@@ -15,6 +15,14 @@ const SMALL_CHUNK = 256;
 /** The scan output region is shared; a push started from inside a sink scans in JS instead. */
 let scanBusy = false;
 
+/** Copies chunk[base, end) (at most L.frameCap bytes) into the WASM window and scans it;
+ *  the LF offsets (relative to base) are at L.frameOut. Exported for the micro-benchmark, so
+ *  that "scan including the copy" measures exactly what push() does. */
+export function copyAndScan(chunk: Uint8Array, base: number, end: number): number {
+  heap.set(base === 0 && end === chunk.length ? chunk : chunk.subarray(base, end), L.frameIn);
+  return wasm.scanLF(L.frameIn, end - base, L.frameOut);
+}
+
 export class LineFramer {
   readonly maxLineBytes: number;
   #carry: Uint8Array | null = null; // partial line (capacity may exceed #carryLen)
@@ -55,8 +63,7 @@ export class LineFramer {
       try {
         for (let base = 0; base < n; base += L.frameCap) {
           const end = Math.min(n, base + L.frameCap);
-          heap.set(base === 0 && end === n ? chunk : chunk.subarray(base, end), L.frameIn);
-          const count = wasm.scanLF(L.frameIn, end - base, L.frameOut);
+          const count = copyAndScan(chunk, base, end);
           const o = L.frameOut >>> 2;
           for (let k = 0; k < count; k++) {
             // heap32 is re-read every time: a sink may grow memory (new HmacKey).
