@@ -2,6 +2,7 @@
 // Works against PlanetScale itself or the bundled psdb-proxy in front of plain MySQL/MariaDB.
 import { connect, type Connection } from "@planetscale/database";
 import { guard } from "./guard.ts";
+import { TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
 import { DEVICE_COLUMNS, MYSQL_SCHEMA, toDevice, toMysqlDatetime, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
 import {
   DEFAULT_PING_RETENTION,
@@ -43,14 +44,20 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<DeviceSto
 
 type Args = (string | number | null)[];
 
+/** Devices trimmed per retention statement pair (keeps each statement a few KiB). */
+const TRIM_CHUNK = 50;
+
 class MysqlStore implements DeviceStore {
   readonly kind = "mysql" as const;
   #closed = false;
+  readonly #trims: TrimSchedule;
 
   constructor(
     private readonly conn: Connection,
     readonly pingRetention: number,
-  ) {}
+  ) {
+    this.#trims = new TrimSchedule(pingRetention);
+  }
 
   async #q<T>(sql: string, args: Args = []) {
     if (this.#closed) throw new StoreError("MySQL store is closed");
@@ -136,6 +143,7 @@ class MysqlStore implements DeviceStore {
       const b = v.key("botName", botName);
       const d = v.key("deviceId", deviceId);
       // No driver transaction: each one would pin a fresh server session. Device first, then its history.
+      this.#trims.forget(deviceKey(b, d));
       const r = await this.#q("DELETE FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?", [b, d]);
       await this.#q("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ?", [b, d]);
       return r.rowsAffected > 0;
@@ -143,26 +151,55 @@ class MysqlStore implements DeviceStore {
   }
 
   recordPing(p: PingRecord): Promise<void> {
-    return guard("recordPing", async () => {
-      const r = v.ping(p);
-      await this.#q(
-        "INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)",
-        [r.botName, r.deviceId, r.rttMs, r.monitoringJson, toMysqlDatetime(r.at)],
-      );
-      // Retention: find the (N+1)-th newest id, drop it and everything older. Idempotent, so no transaction.
-      const cut = await this.#q<{ id: string }>(
-        "SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-        [r.botName, r.deviceId, this.pingRetention],
-      );
-      const id = cut.rows[0]?.id;
-      if (id !== undefined) {
-        await this.#q("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= ?", [
-          r.botName,
-          r.deviceId,
-          Number(id),
-        ]);
+    return this.#record("recordPing", [p]);
+  }
+
+  recordPings(batch: PingRecord[]): Promise<void> {
+    return this.#record("recordPings", batch);
+  }
+
+  #record(what: string, batch: PingRecord[]): Promise<void> {
+    return guard(what, async () => {
+      if (!Array.isArray(batch)) throw new StoreError("recordPings needs an array of pings");
+      const rows = batch.map(v.ping); // all validated before any SQL
+      if (this.#closed) throw new StoreError("MySQL store is closed");
+      if (rows.length === 0) return;
+      const devices = countByDevice(rows);
+      const due = [...devices].filter(([k, e]) => this.#trims.due(k, e.n)).map(([, e]) => e.row);
+      try {
+        // One statement, so the batch is all-or-nothing without a driver transaction; ids follow array order.
+        const args: Args = [];
+        for (const r of rows) args.push(r.botName, r.deviceId, r.rttMs, r.monitoringJson, toMysqlDatetime(r.at));
+        await this.#q(
+          `INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES ${rows.map(() => "(?, ?, ?, ?, ?)").join(", ")}`,
+          args,
+        );
+        for (let i = 0; i < due.length; i += TRIM_CHUNK) await this.#trim(due.slice(i, i + TRIM_CHUNK));
+      } catch (err) {
+        for (const k of devices.keys()) this.#trims.forget(k);
+        throw err;
       }
     });
+  }
+
+  /**
+   * Retention for several devices in two round trips: find each one's (N+1)-th newest id,
+   * then drop it and everything older. Idempotent, so no transaction.
+   */
+  async #trim(devices: { botName: string; deviceId: string }[]): Promise<void> {
+    const findArgs: Args = [];
+    const find = devices.map((d) => {
+      findArgs.push(d.botName, d.deviceId, this.pingRetention);
+      return "(SELECT bot_name, device_id, id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)";
+    });
+    const cuts = await this.#q<{ bot_name: string; device_id: string; id: string }>(find.join(" UNION ALL "), findArgs);
+    if (cuts.rows.length === 0) return;
+    const delArgs: Args = [];
+    const where = cuts.rows.map((c) => {
+      delArgs.push(c.bot_name, c.device_id, Number(c.id));
+      return "(bot_name = ? AND device_id = ? AND id <= ?)";
+    });
+    await this.#q(`DELETE FROM kb_ping_monitor WHERE ${where.join(" OR ")}`, delArgs);
   }
 
   listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]> {

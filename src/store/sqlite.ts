@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { guard } from "./guard.ts";
+import { TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
 import { DEVICE_COLUMNS, SQLITE_SCHEMA, toDevice, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
 import {
   DEFAULT_PING_RETENTION,
@@ -24,6 +25,39 @@ export interface SqliteStoreOptions {
 }
 
 type Db = InstanceType<typeof DatabaseSync>;
+type Stmt = ReturnType<Db["prepare"]>;
+
+/** Every statement with a fixed text, prepared once at open (preparing costs more than running). */
+function prepareAll(db: Db) {
+  return {
+    upsert: db.prepare(
+      `INSERT INTO kb_bot_devices (bot_name, device_id, ip_address, status, client_type, client_version, client_info, descryption, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+       ON CONFLICT (bot_name, device_id) DO UPDATE SET
+         ip_address = excluded.ip_address, client_type = excluded.client_type,
+         client_version = excluded.client_version, client_info = excluded.client_info,
+         updated_at = excluded.updated_at
+       RETURNING ${DEVICE_COLUMNS}`,
+    ),
+    get: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?`),
+    setStatus: db.prepare("UPDATE kb_bot_devices SET status = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?"),
+    setStatusDescription: db.prepare(
+      "UPDATE kb_bot_devices SET status = ?, descryption = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?",
+    ),
+    deleteDevice: db.prepare("DELETE FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?"),
+    deletePings: db.prepare("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ?"),
+    insertPing: db.prepare("INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)"),
+    // Retention: drop everything from the (N+1)-th newest row of this device down.
+    trimPings: db.prepare(
+      `DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
+         SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+    ),
+    listPings: db.prepare(
+      "SELECT bot_name, device_id, rtt_ms, monitoring, created_at FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT ?",
+    ),
+    health: db.prepare("SELECT 1"),
+  } satisfies Record<string, Stmt>;
+}
 
 export function openSqliteStore(opts: SqliteStoreOptions): Promise<DeviceStore> {
   return guard("opening SQLite store", () => {
@@ -47,14 +81,24 @@ export function openSqliteStore(opts: SqliteStoreOptions): Promise<DeviceStore> 
 class SqliteStore implements DeviceStore {
   readonly kind = "sqlite" as const;
   #db: Db | null;
+  readonly #s: ReturnType<typeof prepareAll>;
+  readonly #trims: TrimSchedule;
 
   constructor(db: Db, readonly pingRetention: number) {
     this.#db = db;
+    this.#s = prepareAll(db);
+    this.#trims = new TrimSchedule(pingRetention);
   }
 
   #open(): Db {
     if (!this.#db) throw new StoreError("SQLite store is closed");
     return this.#db;
+  }
+
+  /** The cached statements, once the store is known to be open. */
+  #stmts(): ReturnType<typeof prepareAll> {
+    this.#open();
+    return this.#s;
   }
 
   /** Runs fn inside one SQLite transaction (DatabaseSync is synchronous, so nothing interleaves). */
@@ -76,9 +120,7 @@ class SqliteStore implements DeviceStore {
   }
 
   #getRow(botName: string, deviceId: string): DeviceRecord | null {
-    const row = this.#open()
-      .prepare(`SELECT ${DEVICE_COLUMNS} FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?`)
-      .get(botName, deviceId) as DeviceRow | undefined;
+    const row = this.#stmts().get.get(botName, deviceId) as DeviceRow | undefined;
     return row ? toDevice(row) : null;
   }
 
@@ -87,17 +129,7 @@ class SqliteStore implements DeviceStore {
       const h = v.handshake(input);
       const status = v.status(initialStatus);
       const now = new Date().toISOString();
-      const row = this.#open()
-        .prepare(
-          `INSERT INTO kb_bot_devices (bot_name, device_id, ip_address, status, client_type, client_version, client_info, descryption, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
-           ON CONFLICT (bot_name, device_id) DO UPDATE SET
-             ip_address = excluded.ip_address, client_type = excluded.client_type,
-             client_version = excluded.client_version, client_info = excluded.client_info,
-             updated_at = excluded.updated_at
-           RETURNING ${DEVICE_COLUMNS}`,
-        )
-        .get(h.botName, h.deviceId, h.ipAddress, status, h.clientType, h.clientVersion, h.clientInfo, now, now);
+      const row = this.#stmts().upsert.get(h.botName, h.deviceId, h.ipAddress, status, h.clientType, h.clientVersion, h.clientInfo, now, now);
       return toDevice(row as unknown as DeviceRow);
     });
   }
@@ -129,13 +161,9 @@ class SqliteStore implements DeviceStore {
       const d = v.key("deviceId", deviceId);
       const s = v.status(status);
       const now = new Date().toISOString();
-      const db = this.#open();
-      if (description === undefined) {
-        db.prepare("UPDATE kb_bot_devices SET status = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?").run(s, now, b, d);
-      } else {
-        db.prepare("UPDATE kb_bot_devices SET status = ?, descryption = ?, updated_at = ? WHERE bot_name = ? AND device_id = ?")
-          .run(s, v.description(description), now, b, d);
-      }
+      const st = this.#stmts();
+      if (description === undefined) st.setStatus.run(s, now, b, d);
+      else st.setStatusDescription.run(s, v.description(description), now, b, d);
       return this.#getRow(b, d);
     });
   }
@@ -144,43 +172,53 @@ class SqliteStore implements DeviceStore {
     return guard("delete", () => {
       const b = v.key("botName", botName);
       const d = v.key("deviceId", deviceId);
-      return this.#tx((db) => {
-        db.prepare("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ?").run(b, d);
-        const r = db.prepare("DELETE FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?").run(b, d);
-        return Number(r.changes) > 0;
+      const st = this.#stmts();
+      this.#trims.forget(deviceKey(b, d));
+      return this.#tx(() => {
+        st.deletePings.run(b, d);
+        return Number(st.deleteDevice.run(b, d).changes) > 0;
       });
     });
   }
 
   recordPing(p: PingRecord): Promise<void> {
-    return guard("recordPing", () => {
-      const r = v.ping(p);
-      this.#tx((db) => {
-        db.prepare("INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)")
-          .run(r.botName, r.deviceId, r.rttMs, r.monitoringJson, r.at.toISOString());
-        // Retention: drop everything from the (N+1)-th newest row of this device down.
-        db.prepare(
-          `DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
-             SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-        ).run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention);
-      });
+    return this.#record("recordPing", [p]);
+  }
+
+  recordPings(batch: PingRecord[]): Promise<void> {
+    return this.#record("recordPings", batch);
+  }
+
+  #record(what: string, batch: PingRecord[]): Promise<void> {
+    return guard(what, () => {
+      if (!Array.isArray(batch)) throw new StoreError("recordPings needs an array of pings");
+      const rows = batch.map(v.ping); // all validated before any SQL
+      const st = this.#stmts();
+      if (rows.length === 0) return;
+      const devices = countByDevice(rows);
+      const due = [...devices].filter(([k, e]) => this.#trims.due(k, e.n));
+      try {
+        this.#tx(() => {
+          for (const r of rows) st.insertPing.run(r.botName, r.deviceId, r.rttMs, r.monitoringJson, r.at.toISOString());
+          for (const [, { row: r }] of due) st.trimPings.run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention);
+        });
+      } catch (err) {
+        for (const k of devices.keys()) this.#trims.forget(k);
+        throw err;
+      }
     });
   }
 
   listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]> {
     return guard("listPings", () => {
-      const rows = this.#open()
-        .prepare(
-          "SELECT bot_name, device_id, rtt_ms, monitoring, created_at FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT ?",
-        )
-        .all(v.key("botName", botName), v.key("deviceId", deviceId), v.limit(limit)) as unknown as PingDbRow[];
+      const rows = this.#stmts().listPings.all(v.key("botName", botName), v.key("deviceId", deviceId), v.limit(limit)) as unknown as PingDbRow[];
       return rows.map(toPing);
     });
   }
 
   healthCheck(): Promise<void> {
     return guard("healthCheck", () => {
-      this.#open().prepare("SELECT 1").get();
+      this.#stmts().health.get();
     });
   }
 

@@ -73,8 +73,22 @@ export interface DeviceStore {
   ): Promise<DeviceRecord | null>;
   /** Deletes the device and its ping history. False when it did not exist. */
   delete(botName: string, deviceId: string): Promise<boolean>;
-  /** Table kb_ping_monitor; keeps at most `pingRetention` newest rows per device (default 1000). */
+  /**
+   * Table kb_ping_monitor; the same as `recordPings([p])`.
+   * Retention (`pingRetention` N, default 1000): see `recordPings`.
+   */
   recordPing(p: PingRecord): Promise<void>;
+  /**
+   * Stores a batch of pings (any mix of devices) in ONE transaction (SQLite) / ONE multi-row
+   * INSERT (MySQL), in array order. Every item is validated first: one invalid item rejects the
+   * whole batch with StoreError and nothing is written. An empty batch does nothing.
+   *
+   * Retention is amortized: a device is trimmed back to exactly its N newest rows on the first
+   * ping this store instance writes for it and then at least once every `trimEvery(N)` =
+   * ceil(N/10) of its pings (exact for N <= 10). So a device holds at most N + ceil(N/10) - 1
+   * rows per writing store, and `listPings(limit <= N)` always returns the newest rows.
+   */
+  recordPings(batch: PingRecord[]): Promise<void>;
   /** Newest first (insertion order). */
   listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]>;
   /** Throws StoreError when the database is unreachable. */
@@ -94,3 +108,8 @@ export class StoreError extends Error {
 }
 
 export const DEFAULT_PING_RETENTION = 1000;
+
+/** How many pings of one device may be written between two retention trims of it: ceil(N/10). */
+export function trimEvery(pingRetention: number): number {
+  return Math.max(1, Math.ceil(pingRetention / 10));
+}
