@@ -4,8 +4,10 @@ import { LIMITS } from "../../src/store/validate.ts";
 import {
   DEVICE_STATUSES,
   StoreError,
+  trimEvery,
   type DeviceStore,
   type HandshakeUpsert,
+  type PingRecord,
 } from "../../src/store/types.ts";
 
 export interface StoreHarness {
@@ -218,6 +220,98 @@ export function describeDeviceStoreConformance(name: string, factory: StoreFacto
       expect(pings[999]!.rttMs).toBe(2);
     });
 
+    const ping = (deviceId: string, rttMs: number | null, over: Partial<PingRecord> = {}): PingRecord => ({
+      botName: "LOA.i",
+      deviceId,
+      rttMs,
+      monitoring: null,
+      at: new Date(Date.parse("2025-01-20T06:30:45.000Z") + (rttMs ?? 0) * 1000).toISOString(),
+      ...over,
+    });
+    const rtts = (ps: PingRecord[]) => ps.map((p) => p.rttMs);
+
+    test("recordPings stores a batch of mixed devices in array order, Korean and emoji included", async () => {
+      const store = await make();
+      const bot = "로아봇🤖";
+      const batch: PingRecord[] = [
+        ping("dev1", 1),
+        ping("dev2", 2, { monitoring: { room: "방 🏠", note: "메모 \"q\" 'x' \\ 🇰🇷\n", n: 1.5 } }),
+        ping("dev1", 3),
+        ping("기기-😀", 4, { botName: bot, monitoring: { 상태: "정상 ✅" } }),
+        ping("dev1", 5, { monitoring: { total_memory: 2048, memory_percent: 25.5 } }),
+        ping("dev2", null),
+      ];
+      await store.recordPings(batch);
+      expect(await store.listPings("LOA.i", "dev1", 10)).toEqual([batch[4]!, batch[2]!, batch[0]!]);
+      expect(await store.listPings("LOA.i", "dev2", 10)).toEqual([batch[5]!, batch[1]!]);
+      expect(await store.listPings(bot, "기기-😀", 10)).toEqual([batch[3]!]);
+      await store.recordPings([ping("dev1", 6)]);
+      await store.recordPing(ping("dev1", 7));
+      expect(rtts(await store.listPings("LOA.i", "dev1", 10))).toEqual([7, 6, 5, 3, 1]);
+    });
+
+    test("recordPings of an empty batch writes nothing; a closed store still rejects it", async () => {
+      const store = await make();
+      await store.recordPings([]);
+      expect(await store.listPings("LOA.i", "dev1", 10)).toEqual([]);
+      await store.close();
+      await expectStoreError(store.recordPings([]));
+      await expectStoreError(store.recordPings([ping("dev1", 1)]));
+    });
+
+    test("one invalid item rejects the whole batch with StoreError and writes nothing", async () => {
+      const store = await make();
+      const ok = [ping("dev1", 1), ping("dev2", 2)];
+      await expectStoreError(store.recordPings([...ok, ping("dev1", -1)]), /rttMs/);
+      await expectStoreError(store.recordPings([...ok, ping("", 3)]), /deviceId/);
+      await expectStoreError(store.recordPings([ping("dev1", 3, { at: "yesterday" }), ...ok]), /at/);
+      await expectStoreError(store.recordPings([...ok, ping("dev1", 4, { monitoring: { big: "x".repeat(LIMITS.monitoringJson) } })]), /monitoring/);
+      await expectStoreError(store.recordPings([...ok, null as never]), /ping/);
+      await expectStoreError(store.recordPings("nope" as never));
+      expect(await store.listPings("LOA.i", "dev1", 10)).toEqual([]);
+      expect(await store.listPings("LOA.i", "dev2", 10)).toEqual([]);
+      await store.recordPings(ok); // the store is still usable
+      expect(await store.listPings("LOA.i", "dev1", 10)).toHaveLength(1);
+    });
+
+    test("recordPings trims each device of the batch to pingRetention (N <= 10: exact)", async () => {
+      const store = await make({ pingRetention: 3 });
+      await store.recordPings([
+        ...Array.from({ length: 10 }, (_, i) => ping("dev1", i)),
+        ping("dev2", 100),
+        ping("dev2", 101),
+      ]);
+      expect(rtts(await store.listPings("LOA.i", "dev1", 100))).toEqual([9, 8, 7]);
+      expect(rtts(await store.listPings("LOA.i", "dev2", 100))).toEqual([101, 100]);
+      for (let i = 10; i < 15; i++) {
+        await store.recordPings([ping("dev1", i), ping("dev2", 90 + i)]);
+        expect(rtts(await store.listPings("LOA.i", "dev1", 100))).toEqual([i, i - 1, i - 2]);
+        expect((await store.listPings("LOA.i", "dev2", 100)).length).toBeLessThanOrEqual(3);
+      }
+    });
+
+    test("amortized retention: at most N + ceil(N/10) - 1 rows, back to exactly N every ceil(N/10) pings", async () => {
+      const N = 40;
+      const every = trimEvery(N);
+      expect(every).toBe(4);
+      const store = await make({ pingRetention: N });
+      // The first ping this store writes for a device trims it, whatever was there before.
+      await store.recordPings(Array.from({ length: N + 25 }, (_, i) => ping("dev1", i)));
+      expect((await store.listPings("LOA.i", "dev1", 1000)).length).toBe(N);
+      const counts: number[] = [];
+      for (let i = N + 25; i < N + 25 + 3 * every; i++) {
+        await store.recordPing(ping("dev1", i));
+        const all = await store.listPings("LOA.i", "dev1", 1000);
+        counts.push(all.length);
+        expect(all.length).toBeLessThanOrEqual(N + every - 1);
+        expect(rtts(all.slice(0, N))).toEqual(Array.from({ length: N }, (_, k) => i - k)); // newest N always there
+      }
+      expect(counts).toEqual([N + 1, N + 2, N + 3, N, N + 1, N + 2, N + 3, N, N + 1, N + 2, N + 3, N]);
+      // A batch that reaches the trim point ends exactly at N.
+      await store.recordPings(Array.from({ length: every * 2 + 1 }, (_, k) => ping("dev1", 1000 + k)));
+      expect((await store.listPings("LOA.i", "dev1", 1000)).length).toBe(N);
+    });
+
     test("Korean and emoji (4-byte UTF-8) round-trip, up to the column limit in characters", async () => {
       const store = await make();
       const bot = "로아봇🤖";
@@ -305,6 +399,7 @@ export function describeDeviceStoreConformance(name: string, factory: StoreFacto
       await expectStoreError(store.setStatus("LOA.i", "ccbd8eee1012327e", "approved"));
       await expectStoreError(store.delete("LOA.i", "ccbd8eee1012327e"));
       await expectStoreError(store.recordPing({ botName: "a", deviceId: "b", rttMs: 1, monitoring: null, at: new Date().toISOString() }));
+      await expectStoreError(store.recordPings([{ botName: "a", deviceId: "b", rttMs: 1, monitoring: null, at: new Date().toISOString() }]));
       await expectStoreError(store.listPings("a", "b", 1));
     });
 
