@@ -10,6 +10,7 @@ import { Scope } from "../resources/scope.ts";
 import { ResourceTracker } from "../resources/tracker.ts";
 import { RoomDirectory } from "./room-directory.ts";
 import { Session, deviceKey, type SessionHost } from "../session/session.ts";
+import { PingWriter } from "../store/ping-writer.ts";
 import type { DeviceStatus, DeviceStore } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
 import type { Dispatcher, Outbound, ReplyOrigin } from "../pipeline/types.ts";
@@ -40,6 +41,8 @@ export interface PushRequest {
 export class Gateway implements SessionHost, Outbound {
   readonly config: Config;
   readonly store: DeviceStore;
+  /** Ping history goes to the store in batches (write-behind, bounded). */
+  readonly pingWriter: PingWriter;
   readonly log: Logger;
   readonly tracker: ResourceTracker;
   readonly metrics: GatewayMetrics;
@@ -60,6 +63,7 @@ export class Gateway implements SessionHost, Outbound {
     this.config = deps.config;
     this.store = deps.store;
     this.log = deps.log;
+    this.pingWriter = new PingWriter(this.store, {}, this.log);
     this.tracker = deps.tracker ?? new ResourceTracker();
     this.metrics = deps.metrics ?? new GatewayMetrics();
     this.bots = new Map(deps.config.bots.map((b) => [b.name, b]));
@@ -225,6 +229,7 @@ export class Gateway implements SessionHost, Outbound {
       for (const s of [...this.connections]) s.conn.destroy();
     }
     await this.dispatcher?.close();
+    await this.pingWriter.close();
     this.scope.close("shutdown");
     this.auth.dispose();
   }
@@ -294,9 +299,7 @@ export class Gateway implements SessionHost, Outbound {
     s.lastPingAt = now;
     if (f.monitoring) s.lastMonitoring = f.monitoring;
     if (rtt !== null) this.metrics.pingRttMs.observe(rtt);
-    this.store
-      .recordPing({ botName: s.botName, deviceId: s.deviceId, rttMs: rtt, monitoring: f.monitoring, at: new Date(now).toISOString() })
-      .catch((err) => this.log.warn("could not store ping", { bot: s.botName, device: s.deviceId, error: err }));
+    this.pingWriter.add({ botName: s.botName, deviceId: s.deviceId, rttMs: rtt, monitoring: f.monitoring, at: new Date(now).toISOString() });
   }
 
   /** A proven newcomer replaces the live session of its device. */
