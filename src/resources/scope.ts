@@ -1,135 +1,175 @@
-import type { ResourceKind, ResourceTracker, TrackedHandle } from "./tracker.ts";
+import { type TimerWheel, wheel as sharedWheel } from "./timer-wheel.ts";
+import { nextResourceId, type ResourceKind, type ResourceTracker, type Tracked } from "./tracker.ts";
+
+/** Something a scope owns and releases when it closes. */
+interface Child extends Tracked {
+  release(): void;
+}
 
 /**
- * An owner of timers and other resources, built on an AbortController: when
- * the scope closes, its signal aborts and everything it owns is released.
- * Sessions, the gateway and the pool each own one.
+ * An owner of timers and other resources. Closing it aborts its AbortSignal
+ * and releases everything it owns. Sessions, the gateway and the pool each
+ * own one. The AbortController is created on first use of `signal`, since
+ * most phone sessions never need one (it costs ~0.5 KB).
  */
 export class Scope {
-  readonly #controller = new AbortController();
-  readonly #children = new Set<{ release(): void }>();
   readonly name: string;
   readonly #tracker: ResourceTracker | undefined;
+  readonly #wheel: TimerWheel;
+  #controller: AbortController | null = null;
+  #children: Set<Child> | null = null;
+  #closed = false;
+  #reason: unknown = undefined;
 
-  constructor(name: string, tracker?: ResourceTracker) {
+  constructor(name: string, tracker?: ResourceTracker, timers: TimerWheel = sharedWheel) {
     this.name = name;
     this.#tracker = tracker;
+    this.#wheel = timers;
   }
 
   get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#closed) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
   }
 
   get closed(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#closed;
   }
 
   /** A one-shot timer owned by this scope; `refresh()` restarts it cheaply. */
   timeout(ms: number, fn: () => void, label = "timeout"): ScopedTimer {
-    return this.#timer("timer", ms, fn, label, false);
+    return this.#adopt(new ScopedTimer(this, this.#wheel, "timer", label, ms, fn));
   }
 
   interval(ms: number, fn: () => void, label = "interval"): ScopedTimer {
-    return this.#timer("interval", ms, fn, label, true);
+    return this.#adopt(new ScopedTimer(this, this.#wheel, "interval", label, ms, fn));
   }
 
-  /** Register any other resource (a socket, a job) with its release function. */
-  own(kind: ResourceKind, label: string, release: () => void): { release(): void } {
-    if (this.closed) {
-      release();
-      return { release() {} };
+  /** Register another resource (a socket, a marker); `target.destroy()` runs when the scope closes. */
+  own(kind: ResourceKind, label: string, target: { destroy(): void } | null = null): { release(): void } {
+    if (this.#closed) {
+      target?.destroy();
+      return OwnedResource.dead;
     }
-    const tracked = this.#track(kind, label, release);
-    const child = {
-      release: () => {
-        if (!this.#children.delete(child)) return;
-        tracked?.release();
-        release();
-      },
-    };
-    this.#children.add(child);
-    return child;
+    return this.#adopt(new OwnedResource(this, kind, label, target));
   }
 
   /** Abort the signal and release everything owned, once. */
   close(reason?: unknown): void {
-    if (this.closed) return;
-    this.#controller.abort(reason);
-    const children = [...this.#children];
-    for (const c of children) c.release();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    const children = this.#children;
+    this.#children = null;
+    if (children) for (const c of children) this.#forget(c), c.release();
   }
 
   get ownedCount(): number {
-    return this.#children.size;
+    return this.#children?.size ?? 0;
   }
 
-  #track(kind: ResourceKind, label: string, release: () => void): TrackedHandle | undefined {
-    return this.#tracker?.track(kind, this.name, label, release, () => !this.closed);
+  /** @internal a child ended on its own. */
+  detach(c: Child): void {
+    if (this.#children?.delete(c)) this.#forget(c);
   }
 
-  #timer(kind: "timer" | "interval", ms: number, fn: () => void, label: string, repeat: boolean): ScopedTimer {
-    if (this.closed) return ScopedTimer.dead;
-    const timer = new ScopedTimer(ms, fn, repeat);
-    const tracked = this.#track(kind, label, () => timer.stop());
-    const child = {
-      release: () => {
-        if (!this.#children.delete(child)) return;
-        tracked?.release();
-        timer.stop();
-      },
-    };
-    timer.onDone = child.release;
-    this.#children.add(child);
-    timer.start();
-    return timer;
+  #forget(c: Child): void {
+    this.#tracker?.remove(c);
+  }
+
+  #adopt<T extends Child>(c: T): T {
+    if (this.#closed) {
+      c.release();
+      return c;
+    }
+    (this.#children ??= new Set()).add(c);
+    this.#tracker?.add(c);
+    return c;
   }
 }
 
-type Handle = ReturnType<typeof setTimeout>;
-
-export class ScopedTimer {
-  static readonly dead = Object.freeze(Object.assign(Object.create(ScopedTimer.prototype), { stopped: true })) as ScopedTimer;
-  #handle: Handle | undefined;
-  stopped = false;
-  onDone: (() => void) | undefined;
+class OwnedResource implements Child {
+  static readonly dead = { release() {} };
+  readonly id = nextResourceId();
+  readonly createdAt = Date.now();
+  #released = false;
   constructor(
+    private readonly owner: Scope,
+    readonly kind: ResourceKind,
+    readonly label: string,
+    private readonly target: { destroy(): void } | null,
+  ) {}
+  ownerName(): string {
+    return this.owner.name;
+  }
+  ownerAlive(): boolean {
+    return !this.owner.closed;
+  }
+  reclaim(): void {
+    this.release();
+  }
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.owner.detach(this);
+    this.target?.destroy();
+  }
+}
+
+/** A timer on the shared wheel, owned by a scope and tracked while live. */
+export class ScopedTimer implements Child {
+  readonly id = nextResourceId();
+  readonly createdAt = Date.now();
+  due: number;
+  stopped = false;
+  constructor(
+    private readonly owner: Scope,
+    private readonly timers: TimerWheel,
+    readonly kind: "timer" | "interval",
+    readonly label: string,
     private readonly ms: number,
     private readonly fn: () => void,
-    private readonly repeat: boolean,
-  ) {}
-
-  start(): void {
-    const run = () => {
-      if (!this.repeat) {
-        this.#handle = undefined;
-        this.onDone?.();
-      }
-      this.fn();
-    };
-    this.#handle = this.repeat ? setInterval(run, this.ms) : setTimeout(run, this.ms);
-    // Timers must not keep a shutting-down process alive.
-    (this.#handle as { unref?: () => void }).unref?.();
+  ) {
+    this.due = this.createdAt + ms;
+    if (!owner.closed) timers.add(this);
+    else this.stopped = true;
   }
 
-  /** Restart the countdown (idle timers are refreshed on every inbound line). */
+  /** Restart the countdown (idle deadlines are refreshed on every inbound line). */
   refresh(): void {
-    if (this.stopped || this.#handle === undefined) return;
-    const h = this.#handle as { refresh?: () => void };
-    if (typeof h.refresh === "function") h.refresh();
-    else {
-      clearTimeout(this.#handle);
-      this.start();
-    }
+    if (!this.stopped) this.due = Date.now() + this.ms;
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.#handle !== undefined) {
-      if (this.repeat) clearInterval(this.#handle);
-      else clearTimeout(this.#handle);
-      this.#handle = undefined;
-    }
-    this.onDone?.();
+    this.timers.stopped();
+    this.owner.detach(this);
+  }
+
+  release(): void {
+    this.stop();
+  }
+
+  /** @internal called by the wheel. */
+  fire(now: number): boolean {
+    if (this.kind === "timer") this.stop();
+    else this.due = Math.max(this.due + this.ms, now + 1);
+    this.fn();
+    return !this.stopped;
+  }
+
+  ownerName(): string {
+    return this.owner.name;
+  }
+  ownerAlive(): boolean {
+    return !this.owner.closed;
+  }
+  reclaim(): void {
+    this.stop();
   }
 }

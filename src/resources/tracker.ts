@@ -1,7 +1,11 @@
 /**
  * Central registry of live resources (sessions, timers, intervals, sockets,
  * jobs). Each entry names its owner; a resource still registered after its
- * owner has ended is a leak, which `sweep()` reports and releases.
+ * owner has ended is a leak, which `sweep()` reports and reclaims.
+ *
+ * Entries are the resources themselves (objects implementing Tracked), so
+ * tracking costs one Set slot, not a closure pair per resource: an idle phone
+ * session holds five of them.
  */
 export type ResourceKind = "session" | "socket" | "timer" | "interval" | "job" | "task" | "listener";
 
@@ -13,39 +17,77 @@ export interface ResourceEntry {
   createdAt: number;
 }
 
-export interface TrackedHandle {
+/** A tracked resource. `reclaim()` frees it when its owner is gone. */
+export interface Tracked {
   readonly id: number;
-  release(): void;
+  readonly kind: ResourceKind;
+  readonly label: string;
+  readonly createdAt: number;
+  ownerName(): string;
+  ownerAlive(): boolean;
+  reclaim(): void;
 }
 
-interface LiveEntry extends ResourceEntry {
-  release: () => void;
-  ownerAlive: () => boolean;
+export interface TrackedHandle {
+  readonly id: number;
+  /** The resource ended normally: stop tracking it. */
+  release(): void;
 }
 
 const always = () => true;
 
+/** A resource registered by callbacks (used where the resource is not an object of ours). */
+class CallbackEntry implements Tracked, TrackedHandle {
+  readonly createdAt = Date.now();
+  constructor(
+    private readonly tracker: ResourceTracker,
+    readonly id: number,
+    readonly kind: ResourceKind,
+    private readonly owner: string,
+    readonly label: string,
+    private readonly reclaimFn: () => void,
+    private readonly aliveFn: () => boolean,
+  ) {}
+  ownerName(): string {
+    return this.owner;
+  }
+  ownerAlive(): boolean {
+    return this.aliveFn();
+  }
+  reclaim(): void {
+    this.reclaimFn();
+  }
+  release(): void {
+    this.tracker.remove(this);
+  }
+}
+
+let nextId = 1;
+export function nextResourceId(): number {
+  return nextId++;
+}
+
 export class ResourceTracker {
-  #next = 1;
-  #live = new Map<number, LiveEntry>();
+  readonly #live = new Set<Tracked>();
   #leaksReleased = 0;
 
-  track(kind: ResourceKind, owner: string, label: string, release: () => void, ownerAlive: () => boolean = always): TrackedHandle {
-    const id = this.#next++;
-    const entry: LiveEntry = { id, kind, owner, label, createdAt: Date.now(), release, ownerAlive };
-    this.#live.set(id, entry);
-    const live = this.#live;
-    return {
-      id,
-      release() {
-        live.delete(id);
-      },
-    };
+  add(r: Tracked): void {
+    this.#live.add(r);
+  }
+
+  remove(r: Tracked): void {
+    this.#live.delete(r);
+  }
+
+  track(kind: ResourceKind, owner: string, label: string, reclaim: () => void, ownerAlive: () => boolean = always): TrackedHandle {
+    const e = new CallbackEntry(this, nextResourceId(), kind, owner, label, reclaim, ownerAlive);
+    this.#live.add(e);
+    return e;
   }
 
   counts(): Record<ResourceKind, number> {
     const c: Record<ResourceKind, number> = { session: 0, socket: 0, timer: 0, interval: 0, job: 0, task: 0, listener: 0 };
-    for (const e of this.#live.values()) c[e.kind]++;
+    for (const e of this.#live) c[e.kind]++;
     return c;
   }
 
@@ -55,9 +97,9 @@ export class ResourceTracker {
 
   list(limit = 1000): ResourceEntry[] {
     const out: ResourceEntry[] = [];
-    for (const e of this.#live.values()) {
+    for (const e of this.#live) {
       if (out.length >= limit) break;
-      out.push({ id: e.id, kind: e.kind, owner: e.owner, label: e.label, createdAt: e.createdAt });
+      out.push(entryOf(e));
     }
     return out;
   }
@@ -66,20 +108,24 @@ export class ResourceTracker {
     return this.#leaksReleased;
   }
 
-  /** Release every resource whose owner has ended; returns what was found. */
+  /** Reclaim every resource whose owner has ended; returns what was found. */
   sweep(): ResourceEntry[] {
     const leaked: ResourceEntry[] = [];
-    for (const e of this.#live.values()) {
+    for (const e of [...this.#live]) {
       if (e.ownerAlive()) continue;
-      leaked.push({ id: e.id, kind: e.kind, owner: e.owner, label: e.label, createdAt: e.createdAt });
-      this.#live.delete(e.id);
+      leaked.push(entryOf(e));
+      this.#live.delete(e);
       this.#leaksReleased++;
       try {
-        e.release();
+        e.reclaim();
       } catch {
-        // a failing release must not stop the sweep
+        // a failing reclaim must not stop the sweep
       }
     }
     return leaked;
   }
+}
+
+function entryOf(e: Tracked): ResourceEntry {
+  return { id: e.id, kind: e.kind, owner: e.ownerName(), label: e.label, createdAt: e.createdAt };
 }

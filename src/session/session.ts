@@ -84,8 +84,8 @@ export class Session implements ConnectionHandler, LineSink {
     this.address = `${conn.remoteAddress}:${conn.remotePort}`;
     const cfg = host.config;
     this.scope = new Scope(`session#${this.id}`, host.tracker);
-    this.scope.own("socket", this.address, () => conn.destroy());
-    this.scope.own("session", this.address, () => {});
+    this.scope.own("socket", this.address, conn);
+    this.scope.own("session", this.address);
     this.#framer = new LineFramer(cfg.maxLineBytes);
     this.writer = new WriteQueue(conn, cfg.outboundCapBytes, () => this.close("slow_consumer", false));
     this.#handshakeDeadline = this.scope.timeout(cfg.handshakeTimeoutMs, () => this.#handshakeTimeout(), "handshake-deadline");

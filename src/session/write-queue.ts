@@ -5,17 +5,24 @@ import type { Connection } from "../transport/types.ts";
  * coalesced into one syscall; what the kernel does not take is kept (in
  * order) and resumed on drain. Above `capBytes` of unsent data the peer is a
  * slow consumer and `onOverflow` fires once.
+ *
+ * An idle queue holds no arrays; one process-wide microtask flushes every
+ * queue written in the tick.
  */
 export class WriteQueue {
+  static #toFlush: WriteQueue[] = [];
+  static #scheduled = false;
+
   readonly #conn: Connection;
   readonly #capBytes: number;
   readonly #onOverflow: () => void;
-  #pending: Uint8Array[] = [];
+  /** Unsent buffers in order; null when empty. */
+  #pending: Uint8Array[] | null = null;
   #pendingBytes = 0;
-  #scheduled = false;
+  #dirty = false;
   #blocked = false;
   #closed = false;
-  #waiters: Array<() => void> = [];
+  #waiters: Array<() => void> | null = null;
   bytesWritten = 0;
 
   constructor(conn: Connection, capBytes: number, onOverflow: () => void) {
@@ -27,16 +34,21 @@ export class WriteQueue {
   /** Queue bytes; false when the queue is closed or just overflowed. */
   write(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#pending.push(bytes);
+    if (this.#pending === null) this.#pending = [bytes];
+    else this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
     if (this.#pendingBytes > this.#capBytes) {
       this.close();
       this.#onOverflow();
       return false;
     }
-    if (!this.#blocked && !this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flush);
+    if (!this.#blocked && !this.#dirty) {
+      this.#dirty = true;
+      WriteQueue.#toFlush.push(this);
+      if (!WriteQueue.#scheduled) {
+        WriteQueue.#scheduled = true;
+        queueMicrotask(WriteQueue.#flushAll);
+      }
     }
     return true;
   }
@@ -58,22 +70,30 @@ export class WriteQueue {
   /** Resolves when everything queued so far reached the kernel, or the queue closed. */
   whenFlushed(): Promise<void> {
     if (this.#pendingBytes === 0 || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
   /** Stop writing; pending bytes are discarded and waiters released. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = [];
+    this.#pending = null;
     this.#pendingBytes = 0;
     this.#release();
   }
 
-  #flush = (): void => {
-    this.#scheduled = false;
-    if (this.#blocked || this.#closed || this.#pending.length === 0) return;
-    const buf = this.#pending.length === 1 ? this.#pending[0]! : concat(this.#pending, this.#pendingBytes);
+  static #flushAll = (): void => {
+    WriteQueue.#scheduled = false;
+    const list = WriteQueue.#toFlush;
+    WriteQueue.#toFlush = [];
+    for (let i = 0; i < list.length; i++) list[i]!.#flush();
+  };
+
+  #flush(): void {
+    this.#dirty = false;
+    const pending = this.#pending;
+    if (this.#blocked || this.#closed || pending === null) return;
+    const buf = pending.length === 1 ? pending[0]! : concat(pending, this.#pendingBytes);
     const n = this.#conn.write(buf);
     if (n < 0) {
       this.close();
@@ -81,7 +101,7 @@ export class WriteQueue {
     }
     this.bytesWritten += n;
     if (n >= buf.length) {
-      this.#pending = [];
+      this.#pending = null;
       this.#pendingBytes = 0;
       this.#release();
     } else {
@@ -89,12 +109,12 @@ export class WriteQueue {
       this.#pendingBytes = buf.length - n;
       this.#blocked = true;
     }
-  };
+  }
 
   #release(): void {
     const w = this.#waiters;
-    if (w.length === 0) return;
-    this.#waiters = [];
+    if (w === null) return;
+    this.#waiters = null;
     for (const r of w) r();
   }
 }

@@ -10,7 +10,7 @@ describe("Scope", () => {
     scope.timeout(20, () => fired++);
     scope.interval(20, () => fired++);
     let released = false;
-    scope.own("socket", "s", () => (released = true));
+    scope.own("socket", "s", { destroy: () => (released = true) });
     expect(tracker.counts()).toMatchObject({ timer: 1, interval: 1, socket: 1 });
     scope.close("done");
     expect(scope.signal.aborted).toBe(true);
