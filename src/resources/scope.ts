@@ -3,8 +3,17 @@ import { nextResourceId, type ResourceKind, type ResourceTracker, type Tracked }
 
 /** Something a scope owns and releases when it closes. */
 interface Child extends Tracked {
+  /** Index in the owner's child list (-1 when not owned), for O(1) removal. */
+  scopeSlot: number;
   release(): void;
 }
+
+/** A timer callback as a method, so an owner with several timers needs no closures. */
+export interface TimerTarget {
+  onTimer(timer: ScopedTimer): void;
+}
+
+type TimerCallback = (() => void) | TimerTarget;
 
 /**
  * An owner of timers and other resources. Closing it aborts its AbortSignal
@@ -13,18 +22,23 @@ interface Child extends Tracked {
  * most phone sessions never need one (it costs ~0.5 KB).
  */
 export class Scope {
-  readonly name: string;
+  readonly #name: string | { readonly scopeName: string };
   readonly #tracker: ResourceTracker | undefined;
   readonly #wheel: TimerWheel;
   #controller: AbortController | null = null;
-  #children: Set<Child> | null = null;
+  #children: Child[] | null = null;
   #closed = false;
   #reason: unknown = undefined;
 
-  constructor(name: string, tracker?: ResourceTracker, timers: TimerWheel = sharedWheel) {
-    this.name = name;
+  /** `name` may be an object that names itself on demand (no string per session). */
+  constructor(name: string | { readonly scopeName: string }, tracker?: ResourceTracker, timers: TimerWheel = sharedWheel) {
+    this.#name = name;
     this.#tracker = tracker;
     this.#wheel = timers;
+  }
+
+  get name(): string {
+    return typeof this.#name === "string" ? this.#name : this.#name.scopeName;
   }
 
   get signal(): AbortSignal {
@@ -40,11 +54,11 @@ export class Scope {
   }
 
   /** A one-shot timer owned by this scope; `refresh()` restarts it cheaply. */
-  timeout(ms: number, fn: () => void, label = "timeout"): ScopedTimer {
+  timeout(ms: number, fn: TimerCallback, label = "timeout"): ScopedTimer {
     return this.#adopt(new ScopedTimer(this, this.#wheel, "timer", label, ms, fn));
   }
 
-  interval(ms: number, fn: () => void, label = "interval"): ScopedTimer {
+  interval(ms: number, fn: TimerCallback, label = "interval"): ScopedTimer {
     return this.#adopt(new ScopedTimer(this, this.#wheel, "interval", label, ms, fn));
   }
 
@@ -65,16 +79,31 @@ export class Scope {
     this.#controller?.abort(reason);
     const children = this.#children;
     this.#children = null;
-    if (children) for (const c of children) this.#forget(c), c.release();
+    if (children) {
+      for (const c of children) {
+        c.scopeSlot = -1;
+        this.#forget(c);
+        c.release();
+      }
+    }
   }
 
   get ownedCount(): number {
-    return this.#children?.size ?? 0;
+    return this.#children?.length ?? 0;
   }
 
   /** @internal a child ended on its own. */
   detach(c: Child): void {
-    if (this.#children?.delete(c)) this.#forget(c);
+    const list = this.#children;
+    const i = c.scopeSlot;
+    if (list === null || i < 0 || list[i] !== c) return;
+    const last = list.pop()!;
+    if (last !== c) {
+      list[i] = last;
+      last.scopeSlot = i;
+    }
+    c.scopeSlot = -1;
+    this.#forget(c);
   }
 
   #forget(c: Child): void {
@@ -86,7 +115,9 @@ export class Scope {
       c.release();
       return c;
     }
-    (this.#children ??= new Set()).add(c);
+    const list = (this.#children ??= []);
+    c.scopeSlot = list.length;
+    list.push(c);
     this.#tracker?.add(c);
     return c;
   }
@@ -94,6 +125,7 @@ export class Scope {
 
 class OwnedResource implements Child {
   static readonly dead = { release() {} };
+  scopeSlot = -1;
   readonly id = nextResourceId();
   readonly createdAt = Date.now();
   #released = false;
@@ -122,6 +154,7 @@ class OwnedResource implements Child {
 
 /** A timer on the shared wheel, owned by a scope and tracked while live. */
 export class ScopedTimer implements Child {
+  scopeSlot = -1;
   readonly id = nextResourceId();
   readonly createdAt = Date.now();
   due: number;
@@ -132,7 +165,7 @@ export class ScopedTimer implements Child {
     readonly kind: "timer" | "interval",
     readonly label: string,
     private readonly ms: number,
-    private readonly fn: () => void,
+    private readonly fn: TimerCallback,
   ) {
     this.due = this.createdAt + ms;
     if (!owner.closed) timers.add(this);
@@ -155,11 +188,16 @@ export class ScopedTimer implements Child {
     this.stop();
   }
 
-  /** @internal called by the wheel. */
+  /**
+   * @internal called by the wheel. An interval's callback may move `due`
+   * itself (the session heartbeat does) before it is filed again.
+   */
   fire(now: number): boolean {
     if (this.kind === "timer") this.stop();
     else this.due = Math.max(this.due + this.ms, now + 1);
-    this.fn();
+    const fn = this.fn;
+    if (typeof fn === "function") fn();
+    else fn.onTimer(this);
     return !this.stopped;
   }
 

@@ -5,8 +5,8 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import * as encode from "../protocol/encode.ts";
 import type { EventFrame, HandshakeFrame } from "../protocol/frames.ts";
 import { decodeEvent, decodeHandshake, parseLine } from "../protocol/decode.ts";
-import { Scope, type ScopedTimer } from "../resources/scope.ts";
-import type { ResourceTracker } from "../resources/tracker.ts";
+import { Scope, type ScopedTimer, type TimerTarget } from "../resources/scope.ts";
+import { nextResourceId, type ResourceTracker, type Tracked } from "../resources/tracker.ts";
 import type { DeviceStatus } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
 import { LineFramer, type LineSink } from "../wasm/core.ts";
@@ -42,19 +42,17 @@ export type CloseReason =
 /** Lines pipelined behind the handshake wait here (read is paused meanwhile). */
 const MAX_PENDING_LINES = 1000;
 
-let nextId = 1;
-
 /**
  * One phone connection. Owns its framer, write queue and timers (through a
  * Scope, i.e. an AbortController); all of them die with it however it ends.
  */
-export class Session implements ConnectionHandler, LineSink {
-  readonly id = nextId++;
+export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracked {
+  readonly id = nextResourceId();
+  readonly kind = "session";
   readonly conn: Connection;
   readonly scope: Scope;
   readonly writer: WriteQueue;
   readonly connectedAt = Date.now();
-  readonly address: string;
   state: SessionState = "handshake";
   botName = "";
   deviceId = "";
@@ -75,20 +73,51 @@ export class Session implements ConnectionHandler, LineSink {
   readonly #host: SessionHost;
   readonly #framer: LineFramer;
   #pendingLines: Uint8Array[] | null = null;
-  #idle: ScopedTimer | null = null;
-  readonly #handshakeDeadline: ScopedTimer;
+  /** The handshake deadline until open(), then the heartbeat (ping + idle). */
+  #timer: ScopedTimer;
+  #lastInboundAt = 0;
+  #address: string | null = null;
+  #nextPingAt = 0;
 
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
     this.#host = host;
-    this.address = `${conn.remoteAddress}:${conn.remotePort}`;
     const cfg = host.config;
-    this.scope = new Scope(`session#${this.id}`, host.tracker);
-    this.scope.own("socket", this.address, conn);
-    this.scope.own("session", this.address);
+    // Per-phone memory is a target (<= 4 KiB per idle phone): timers and the
+    // write queue call methods of this object instead of closures.
+    this.scope = new Scope(this, host.tracker);
+    this.scope.own("socket", "phone", conn);
+    host.tracker.add(this);
     this.#framer = new LineFramer(cfg.maxLineBytes);
-    this.writer = new WriteQueue(conn, cfg.outboundCapBytes, () => this.close("slow_consumer", false));
-    this.#handshakeDeadline = this.scope.timeout(cfg.handshakeTimeoutMs, () => this.#handshakeTimeout(), "handshake-deadline");
+    this.writer = new WriteQueue(conn, cfg.outboundCapBytes, this);
+    this.#timer = this.scope.timeout(cfg.handshakeTimeoutMs, this, "handshake-deadline");
+  }
+
+  /** "ip:port", built on first use (an idle phone never needs it). */
+  get address(): string {
+    return (this.#address ??= `${this.conn.remoteAddress}:${this.conn.remotePort}`);
+  }
+
+  get scopeName(): string {
+    return `session#${this.id}`;
+  }
+
+  // ---- Tracked (the session itself is a tracked resource) ------------------
+
+  get label(): string {
+    return this.address;
+  }
+  get createdAt(): number {
+    return this.connectedAt;
+  }
+  ownerName(): string {
+    return "gateway";
+  }
+  ownerAlive(): boolean {
+    return this.state !== "closed";
+  }
+  reclaim(): void {
+    this.conn.destroy();
   }
 
   get key(): string {
@@ -104,6 +133,7 @@ export class Session implements ConnectionHandler, LineSink {
   data(chunk: Uint8Array): void {
     if (this.state === "closing" || this.state === "closed") return;
     this.bytesIn += chunk.length;
+    this.#lastInboundAt = Date.now();
     this.#host.metrics.bytesIn.inc(chunk.length);
     this.#framer.push(chunk, this);
   }
@@ -120,6 +150,7 @@ export class Session implements ConnectionHandler, LineSink {
     this.#framer.reset();
     this.#pendingLines = null;
     this.scope.close(this.closeReason);
+    this.#host.tracker.remove(this);
     const m = this.#host.metrics;
     m.connectionsClosed.inc(this.closeReason);
     if (this.openedAt > 0) m.sessionSeconds.observe((Date.now() - this.openedAt) / 1000);
@@ -136,7 +167,6 @@ export class Session implements ConnectionHandler, LineSink {
       return;
     }
     this.linesIn++;
-    this.#idle?.refresh();
     try {
       const obj = parseLine(bytes);
       if (this.state === "handshake") this.#startHandshake(decodeHandshake(obj));
@@ -186,10 +216,38 @@ export class Session implements ConnectionHandler, LineSink {
     this.deviceId = deviceId;
     this.status = status;
     this.state = "open";
-    this.openedAt = Date.now();
-    this.#handshakeDeadline.stop();
-    this.#idle = this.scope.timeout(cfg.idleTimeoutMs, () => this.close("idle", false), "idle-deadline");
-    this.scope.interval(cfg.pingIntervalMs, () => this.send(encode.ping(this.botName, Date.now()), "ping"), "ping");
+    const now = Date.now();
+    this.openedAt = now;
+    this.#lastInboundAt = now;
+    this.#nextPingAt = now + cfg.pingIntervalMs;
+    this.#timer.stop();
+    // One timer per phone: pings every pingIntervalMs, closes after idleTimeoutMs
+    // without an inbound line (config guarantees idle > ping interval).
+    this.#timer = this.scope.interval(cfg.pingIntervalMs, this, "heartbeat");
+  }
+
+  /** Timer callbacks, told apart by their (constant) labels. */
+  onTimer(t: ScopedTimer): void {
+    if (t.label === "heartbeat") this.#heartbeat(t);
+    else if (t.label === "handshake-deadline") this.#handshakeTimeout();
+    else this.conn.destroy(); // flush-deadline
+  }
+
+  /** The write queue overflowed: the phone stopped reading. */
+  onWriteOverflow(): void {
+    this.close("slow_consumer", false);
+  }
+
+  #heartbeat(t: ScopedTimer): void {
+    const cfg = this.#host.config;
+    const now = Date.now();
+    const idleAt = this.#lastInboundAt + cfg.idleTimeoutMs;
+    if (now >= idleAt) return this.close("idle", false);
+    if (now >= this.#nextPingAt) {
+      this.send(encode.ping(this.botName, now), "ping");
+      this.#nextPingAt = now + cfg.pingIntervalMs;
+    }
+    t.due = Math.min(this.#nextPingAt, idleAt);
   }
 
   /** Replay lines that arrived behind the handshake, then read again. */
@@ -209,13 +267,13 @@ export class Session implements ConnectionHandler, LineSink {
     this.closeReason = reason;
     this.state = "closing";
     this.#pendingLines = null;
-    this.#idle?.stop();
+    this.#timer.stop();
     if (!flush || this.writer.idle) {
       if (flush) this.conn.end();
       else this.conn.destroy();
       return;
     }
-    this.scope.timeout(this.#host.config.takeoverFlushMs, () => this.conn.destroy(), "flush-deadline");
+    this.scope.timeout(this.#host.config.takeoverFlushMs, this, "flush-deadline");
     this.writer.whenFlushed().then(() => {
       if (this.state === "closing") this.conn.end();
     });

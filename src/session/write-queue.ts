@@ -4,7 +4,7 @@ import type { Connection } from "../transport/types.ts";
  * The only way bytes reach a socket. Writes made in the same tick are
  * coalesced into one syscall; what the kernel does not take is kept (in
  * order) and resumed on drain. Above `capBytes` of unsent data the peer is a
- * slow consumer and `onOverflow` fires once.
+ * slow consumer and the owner's `onWriteOverflow()` is called once.
  *
  * An idle queue holds no arrays; one process-wide microtask flushes every
  * queue written in the tick.
@@ -15,7 +15,7 @@ export class WriteQueue {
 
   readonly #conn: Connection;
   readonly #capBytes: number;
-  readonly #onOverflow: () => void;
+  readonly #owner: { onWriteOverflow(): void };
   /** Unsent buffers in order; null when empty. */
   #pending: Uint8Array[] | null = null;
   #pendingBytes = 0;
@@ -25,10 +25,10 @@ export class WriteQueue {
   #waiters: Array<() => void> | null = null;
   bytesWritten = 0;
 
-  constructor(conn: Connection, capBytes: number, onOverflow: () => void) {
+  constructor(conn: Connection, capBytes: number, owner: { onWriteOverflow(): void }) {
     this.#conn = conn;
     this.#capBytes = capBytes;
-    this.#onOverflow = onOverflow;
+    this.#owner = owner;
   }
 
   /** Queue bytes; false when the queue is closed or just overflowed. */
@@ -39,7 +39,7 @@ export class WriteQueue {
     this.#pendingBytes += bytes.length;
     if (this.#pendingBytes > this.#capBytes) {
       this.close();
-      this.#onOverflow();
+      this.#owner.onWriteOverflow();
       return false;
     }
     if (!this.#blocked && !this.#dirty) {

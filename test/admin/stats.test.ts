@@ -39,9 +39,12 @@ describe("GET /api/stats and /api/resources", () => {
     await Bun.sleep(5);
     const r = await call(app, "GET", "/api/resources");
     expect(r.status).toBe(200);
+    // the session is owned by the gateway; its socket and heartbeat timer by the session
     const mine = r.json.items.filter((e: any) => e.owner === `session#${sid}`);
-    expect(mine.map((e: any) => e.kind).sort()).toEqual(["interval", "session", "socket", "timer"]);
+    expect(mine.map((e: any) => e.kind).sort()).toEqual(["interval", "socket"]);
     expect(mine.every((e: any) => e.ageMs >= 0 && typeof e.createdAt === "string")).toBe(true);
+    const session = r.json.items.filter((e: any) => e.kind === "session");
+    expect(session.map((e: any) => [e.id, e.owner])).toEqual([[sid, "gateway"]]);
     expect(r.json.items.some((e: any) => e.owner === "gateway" && e.label === "resource-sweep")).toBe(true);
     const sockets = await call(app, "GET", "/api/resources?kind=socket");
     expect(sockets.json.items.length).toBe(1);

@@ -32,7 +32,7 @@ const bytes = (...xs: number[]) => new Uint8Array(xs);
 describe("WriteQueue", () => {
   test("writes in one tick are coalesced into one write, in order", async () => {
     const c = new FakeConn();
-    const q = new WriteQueue(c, 1024, () => {});
+    const q = new WriteQueue(c, 1024, { onWriteOverflow() {} });
     q.write(bytes(1, 2));
     q.write(bytes(3));
     q.write(bytes(4, 5, 6));
@@ -46,7 +46,7 @@ describe("WriteQueue", () => {
   test("a partial write keeps the remainder and resumes on drain without loss or reordering", async () => {
     const c = new FakeConn();
     c.budget = 3;
-    const q = new WriteQueue(c, 1024, () => {});
+    const q = new WriteQueue(c, 1024, { onWriteOverflow() {} });
     for (let i = 0; i < 10; i++) q.write(bytes(i));
     await tick();
     expect(c.received).toEqual([0, 1, 2]);
@@ -67,7 +67,7 @@ describe("WriteQueue", () => {
   test("a zero-byte write waits for drain", async () => {
     const c = new FakeConn();
     c.budget = 0;
-    const q = new WriteQueue(c, 1024, () => {});
+    const q = new WriteQueue(c, 1024, { onWriteOverflow() {} });
     q.write(bytes(9, 9));
     await tick();
     expect(q.pendingBytes).toBe(2);
@@ -80,7 +80,7 @@ describe("WriteQueue", () => {
     const c = new FakeConn();
     c.budget = 0;
     let overflows = 0;
-    const q = new WriteQueue(c, 10, () => overflows++);
+    const q = new WriteQueue(c, 10, { onWriteOverflow: () => overflows++ });
     expect(q.write(new Uint8Array(6))).toBe(true);
     await tick();
     expect(q.write(new Uint8Array(6))).toBe(false);
@@ -92,7 +92,7 @@ describe("WriteQueue", () => {
   test("a closed socket (-1) closes the queue and releases waiters", async () => {
     const c = new FakeConn();
     c.closed = true;
-    const q = new WriteQueue(c, 100, () => {});
+    const q = new WriteQueue(c, 100, { onWriteOverflow() {} });
     q.write(bytes(1));
     const w = q.whenFlushed();
     await tick();
