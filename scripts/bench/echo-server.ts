@@ -41,7 +41,7 @@ const listener = Bun.listen<State>({
         s.data.carry = s.data.carry ? concat(s.data.carry, chunk) : chunk.slice();
         return;
       }
-      let lines = chunk.subarray(0, last + 1);
+      let lines: Uint8Array = chunk.subarray(0, last + 1);
       if (s.data.carry) {
         lines = concat(s.data.carry, lines);
         s.data.carry = null;

@@ -96,6 +96,6 @@ const HANDLERS = {
   drain: (s: Socket<LineClient>) => s.data.onDrain(),
   close: (s: Socket<LineClient>) => s.data.onClose(),
   error: (s: Socket<LineClient>) => s.data.onClose(),
-  end: (s: Socket<LineClient>) => s.end(),
+  end: (s: Socket<LineClient>) => void s.end(),
   connectError: () => {},
 };

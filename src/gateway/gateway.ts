@@ -107,8 +107,8 @@ export class Gateway implements SessionHost, Outbound {
     if (s.state !== "authenticating") return; // timed out or peer left while we waited
     if (REFUSED.has(status)) return this.#refuse(s, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);
 
-    const key = deviceKey(h.botName, h.deviceId);
     s.open(h.botName, h.deviceId, status);
+    const key = s.key;
     this.metrics.handshakesOk.inc();
     this.metrics.noteReconnect(key);
     const approved = status === "approved";
@@ -151,7 +151,7 @@ export class Gateway implements SessionHost, Outbound {
   /** Send replies to the origin device's current session (or, if configured, another approved device of the bot). */
   deliver(origin: ReplyOrigin, items: ReplyItem[]): boolean {
     if (items.length === 0) return true;
-    const s = this.#route(origin.botName, origin.deviceId);
+    const s = this.#route(origin);
     if (s === null) return false;
     for (const it of items) {
       const text = typeof it === "string" ? it : it.text;
@@ -167,11 +167,11 @@ export class Gateway implements SessionHost, Outbound {
     if (s?.isOpen) s.sendError(error);
   }
 
-  #route(botName: string, deviceId: string): Session | null {
-    const own = this.sessions.get(deviceKey(botName, deviceId));
+  #route(origin: ReplyOrigin): Session | null {
+    const own = this.sessions.get(origin.key ?? deviceKey(origin.botName, origin.deviceId));
     if (own?.isOpen) return own;
-    if (!this.bots.get(botName)?.replyFallback) return null;
-    return this.approvedSessionOf(botName);
+    if (!this.bots.get(origin.botName)?.replyFallback) return null;
+    return this.approvedSessionOf(origin.botName);
   }
 
   approvedSessionOf(botName: string): Session | null {
@@ -267,7 +267,7 @@ export class Gateway implements SessionHost, Outbound {
     }
     const d = f.data;
     this.rooms.note(s.botName, d.channelId, d.room);
-    const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId };
+    const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId, key: s.key };
     this.dispatcher?.submit({
       origin,
       device: { botName: s.botName, deviceId: s.deviceId, address: s.address, clientVersion: s.handshake?.version ?? "" },

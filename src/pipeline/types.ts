@@ -8,6 +8,8 @@ export interface ReplyOrigin {
   sessionId: number;
   room: string;
   channelId: string | null;
+  /** deviceKey(botName, deviceId) when known (saves building it per reply). */
+  key?: string;
 }
 
 export interface InboundJob {

@@ -88,7 +88,8 @@ function serveConn(c: DenoConn, accept: (conn: Connection) => ConnectionHandler)
     let error: Error | undefined;
     try {
       while (!closed) {
-        if (paused) await paused.promise;
+        const p = paused as { promise: Promise<void> } | null;
+        if (p) await p.promise;
         if (closed) break;
         const n = await c.read(buf);
         if (n === null) break;

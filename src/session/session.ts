@@ -56,6 +56,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   state: SessionState = "handshake";
   botName = "";
   deviceId = "";
+  /** deviceKey(botName, deviceId), set at open(); the registry's key string. */
+  key = "";
   status: DeviceStatus = "pending";
   handshake: HandshakeFrame | null = null;
   openedAt = 0;
@@ -120,9 +122,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     this.conn.destroy();
   }
 
-  get key(): string {
-    return deviceKey(this.botName, this.deviceId);
-  }
+
 
   get isOpen(): boolean {
     return this.state === "open";
@@ -214,6 +214,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     const cfg = this.#host.config;
     this.botName = botName;
     this.deviceId = deviceId;
+    this.key = deviceKey(botName, deviceId);
     this.status = status;
     this.state = "open";
     const now = Date.now();
