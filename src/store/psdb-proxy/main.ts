@@ -4,25 +4,48 @@ import { parseArgs } from "node:util";
 import { SQL } from "bun";
 import { startPsdbProxy } from "./proxy.ts";
 
-const { values } = parseArgs({
-  options: {
-    mysql: { type: "string" },
-    port: { type: "string", default: "3900" },
-    host: { type: "string", default: "127.0.0.1" },
-    user: { type: "string" },
-    password: { type: "string" },
-  },
-});
+const USAGE = `usage: bun src/store/psdb-proxy/main.ts --mysql mysql://user:pass@host:3306/db
+       [--port 3900] [--host 127.0.0.1] [--user botgate] [--password secret]
+Serves the PlanetScale HTTP API (what @planetscale/database speaks) over a plain
+MySQL/MariaDB, so botgate's mysql store can use a self-hosted database.
+Env: PSDB_PROXY_MYSQL, PSDB_PROXY_USER, PSDB_PROXY_PASSWORD. A password is required
+unless --host is a loopback address.`;
+
+let values: { mysql?: string; port: string; host: string; user?: string; password?: string; help?: boolean };
+try {
+  values = parseArgs({
+    options: {
+      mysql: { type: "string" },
+      port: { type: "string", default: "3900" },
+      host: { type: "string", default: "127.0.0.1" },
+      user: { type: "string" },
+      password: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values as typeof values;
+} catch (err) {
+  console.error(`psdb-proxy: ${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const mysqlUrl = values.mysql ?? process.env.PSDB_PROXY_MYSQL;
 const username = values.user ?? process.env.PSDB_PROXY_USER ?? "botgate";
 const password = values.password ?? process.env.PSDB_PROXY_PASSWORD ?? "";
 const port = Number(values.port);
 if (!mysqlUrl || !Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error("usage: main.ts --mysql mysql://user:pass@host:3306/db [--port 3900] [--host 127.0.0.1] [--user u --password p]");
+  console.error(USAGE);
   process.exit(2);
 }
-if (!password) console.warn("psdb-proxy: no password set (--password or PSDB_PROXY_PASSWORD); anyone who can reach the port can run SQL");
+const loopback = values.host === "localhost" || values.host === "::1" || values.host.startsWith("127.");
+if (!password && !loopback) {
+  console.error(`psdb-proxy: refusing to listen on ${values.host} without a password (--password or PSDB_PROXY_PASSWORD)`);
+  process.exit(2);
+}
+if (!password) console.warn("psdb-proxy: no password set (--password or PSDB_PROXY_PASSWORD); any local process can run SQL through it");
 
 // Fail fast when MySQL is unreachable instead of on the first request.
 const probe = new SQL({ url: mysqlUrl, adapter: "mysql", max: 1, connectionTimeout: 5 });
