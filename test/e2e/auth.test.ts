@@ -1,18 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { freshTimestamp, LegacyPhone, signAuth } from "../support/phone.ts";
-import { BOT, identity, startTestGateway, type TestGateway } from "../support/harness.ts";
+import { BOT, identity, startTestGateway, type TestGateway, connected } from "../support/harness.ts";
 
 let gw: TestGateway | null = null;
 afterEach(async () => {
   await gw?.stop();
   gw = null;
 });
-
-async function connected(port: number, device: string) {
-  const phone = await LegacyPhone.connect(port, identity(device));
-  await phone.handshake();
-  return phone;
-}
 
 describe("auth block verification", () => {
   test("a bad signature is answered with AUTH_FAILED and not processed", async () => {

@@ -1,18 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { LegacyPhone } from "../support/phone.ts";
-import { BOT, identity, startTestGateway, type TestGateway, until } from "../support/harness.ts";
+import { BOT, identity, startTestGateway, type TestGateway, until, connected } from "../support/harness.ts";
 
 let gw: TestGateway | null = null;
 afterEach(async () => {
   await gw?.stop();
   gw = null;
 });
-
-async function connected(port: number, device: string) {
-  const phone = await LegacyPhone.connect(port, identity(device));
-  await phone.handshake();
-  return phone;
-}
 
 const origin = (deviceId: string) => ({ botName: BOT.name, deviceId, sessionId: 0, room: "공지방", channelId: "42" });
 

@@ -2,7 +2,7 @@ import { type App, startApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config/options.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import * as bun from "../../src/runtime/bun.ts";
-import type { PhoneIdentity } from "./phone.ts";
+import { LegacyPhone, type PhoneIdentity } from "./phone.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -45,4 +45,11 @@ export async function until(cond: () => boolean, timeoutMs = 5000, what = "condi
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A scripted phone of the test bot, connected and past its handshake. */
+export async function connected(port: number, device: string): Promise<LegacyPhone> {
+  const phone = await LegacyPhone.connect(port, identity(device));
+  await phone.handshake();
+  return phone;
 }
