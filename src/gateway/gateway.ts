@@ -3,7 +3,7 @@ import type { BotOptions, Config } from "../config/options.ts";
 import { BotgateError, toBotgateError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
-import { AuthVerifier } from "../protocol/auth.ts";
+import { AuthVerifier, type PreparedAuth } from "../protocol/auth.ts";
 import * as encode from "../protocol/encode.ts";
 import type { AnalyzeFrame, EventFrame, HandshakeFrame, PingFrame } from "../protocol/frames.ts";
 import { Scope } from "../resources/scope.ts";
@@ -14,6 +14,9 @@ import { PingWriter } from "../store/ping-writer.ts";
 import type { DeviceStatus, DeviceStore } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
 import type { Dispatcher, Outbound, ReplyOrigin } from "../pipeline/types.ts";
+
+/** An event's auth block after the batched part of verification: checked and MAC verdict known, or failed a check. */
+type PreVerified = { item: PreparedAuth; macOk: boolean } | { error: unknown };
 
 const REFUSED: ReadonlySet<DeviceStatus> = new Set(["blocked", "denied", "revoked"]);
 
@@ -129,10 +132,46 @@ export class Gateway implements SessionHost, Outbound {
   }
 
   onEvent(s: Session, f: EventFrame): void {
-    if (f.kind === "analyze") return this.#analyze(s, f);
-    if (f.kind === "ping") return this.#ping(s, f);
-    this.metrics.messagesIn.inc("unknown");
-    s.protocolError(new BotgateError("UNKNOWN_EVENT", `unknown event "${f.event}"`));
+    this.#event(s, f, undefined);
+  }
+
+  /**
+   * The events (or decode errors) of one read, in arrival order. All their
+   * MACs are checked with one WASM batch call first; everything else (replay
+   * check, takeover proof, errors, dispatch) then runs event by event, in order.
+   */
+  onEvents(s: Session, items: ReadonlyArray<EventFrame | BotgateError>): void {
+    const now = Date.now();
+    const pre: Array<PreVerified | undefined> = new Array(items.length);
+    const batch: PreparedAuth[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (it instanceof BotgateError || it.kind === "unknown") continue;
+      try {
+        const p = this.auth.check(s.botName, s.deviceId, it.auth, now);
+        pre[i] = { item: p, macOk: false };
+        batch.push(p);
+      } catch (err) {
+        pre[i] = { error: err };
+      }
+    }
+    if (batch.length > 0) {
+      const ok = this.auth.verifyPrepared(batch);
+      for (let i = 0, k = 0; i < items.length; i++) {
+        const p = pre[i];
+        if (p !== undefined && "item" in p) p.macOk = ok[k++]!;
+      }
+    }
+    for (let i = 0; i < items.length; i++) {
+      if (s.state === "closing" || s.state === "closed") return;
+      const it = items[i]!;
+      try {
+        if (it instanceof BotgateError) s.protocolError(it);
+        else this.#event(s, it, pre[i]);
+      } catch (err) {
+        s.protocolError(err);
+      }
+    }
   }
 
   onClosed(s: Session): void {
@@ -236,9 +275,18 @@ export class Gateway implements SessionHost, Outbound {
 
   // ---- events --------------------------------------------------------------
 
-  #verify(s: Session, auth: unknown): boolean {
+  #event(s: Session, f: EventFrame, pre: PreVerified | undefined): void {
+    if (f.kind === "analyze") return this.#analyze(s, f, pre);
+    if (f.kind === "ping") return this.#ping(s, f, pre);
+    this.metrics.messagesIn.inc("unknown");
+    s.protocolError(new BotgateError("UNKNOWN_EVENT", `unknown event "${f.event}"`));
+  }
+
+  #verify(s: Session, auth: unknown, pre: PreVerified | undefined): boolean {
     try {
-      this.auth.verify(s.botName, s.deviceId, auth, Date.now());
+      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, Date.now());
+      else if ("item" in pre) this.auth.commit(pre.item, pre.macOk);
+      else throw pre.error;
       if (s.awaitingProof) this.#takeOver(s);
       return true;
     } catch (err) {
@@ -254,9 +302,9 @@ export class Gateway implements SessionHost, Outbound {
     }
   }
 
-  #analyze(s: Session, f: AnalyzeFrame): void {
+  #analyze(s: Session, f: AnalyzeFrame, pre: PreVerified | undefined): void {
     this.metrics.messagesIn.inc("analyze");
-    if (!this.#verify(s, f.auth)) return;
+    if (!this.#verify(s, f.auth, pre)) return;
     if (s.status !== "approved") {
       this.metrics.droppedNotApproved.inc();
       if (!s.notApprovedNotified) {
@@ -289,9 +337,9 @@ export class Gateway implements SessionHost, Outbound {
     });
   }
 
-  #ping(s: Session, f: PingFrame): void {
+  #ping(s: Session, f: PingFrame, pre: PreVerified | undefined): void {
     this.metrics.messagesIn.inc("ping");
-    if (!this.#verify(s, f.auth)) return;
+    if (!this.#verify(s, f.auth, pre)) return;
     const now = Date.now();
     // RTT only when the echo is plausibly our own clock value.
     const rtt = f.serverTimestamp !== null && f.serverTimestamp <= now && now - f.serverTimestamp < 3_600_000 ? now - f.serverTimestamp : null;

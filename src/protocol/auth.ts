@@ -1,5 +1,5 @@
 import { BotgateError } from "../errors.ts";
-import { HmacKey } from "../wasm/core.ts";
+import { HmacKey, type VerifyItem, verifyBatch } from "../wasm/core.ts";
 import { decodeAuth } from "./decode.ts";
 import type { AuthBlock } from "./frames.ts";
 import { macKey, ReplayCache } from "./replay.ts";
@@ -30,16 +30,30 @@ function hexToBytes(hex: string, out: Uint8Array): boolean {
   return true;
 }
 
+type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache };
+
+/** An auth block that passed the cheap checks; its MAC is not known good yet. */
+export interface PreparedAuth extends VerifyItem {
+  readonly block: AuthBlock;
+  readonly replay: ReplayCache;
+  /** macKey() of the signature, taken before the bytes are reused. */
+  readonly replayKey: number;
+}
+
+/** Scratch bytes for the signed strings and MACs of one read; reset by verifyPrepared(). */
+const ARENA_BYTES = 16 * 1024;
+
 /**
  * Verifies the `auth` block of phone events: shape, binding to the session's
  * bot and device, +/- window on the timestamp, HMAC-SHA256 (in WASM, with the
  * pad state precomputed once per bot), then single use.
  */
 export class AuthVerifier {
-  readonly #keys = new Map<string, { key: HmacKey; salt: string; replay: ReplayCache }>();
+  readonly #keys = new Map<string, BotEntry>();
   readonly #windowMs: number;
-  readonly #mac = new Uint8Array(32);
-  readonly #msgBuf = { bytes: new Uint8Array(1024) };
+  readonly #arena = new Uint8Array(ARENA_BYTES);
+  #used = 0;
+  readonly #results: boolean[] = [];
 
   constructor(bots: readonly BotSecrets[], windowMs: number) {
     this.#windowMs = windowMs;
@@ -54,6 +68,17 @@ export class AuthVerifier {
 
   /** Throws an AUTH_* BotgateError, or returns the verified block. */
   verify(botName: string, deviceId: string, rawAuth: unknown, now: number): AuthBlock {
+    const item = this.check(botName, deviceId, rawAuth, now);
+    const ok = item.key.verify(item.message, item.mac);
+    this.#used = 0;
+    return this.commit(item, ok);
+  }
+
+  /**
+   * Shape, binding, window and hex checks (throws AUTH_* / UNKNOWN_BOT). The
+   * item's bytes stay valid until the next verifyPrepared() or verify().
+   */
+  check(botName: string, deviceId: string, rawAuth: unknown, now: number): PreparedAuth {
     const bot = this.#keys.get(botName);
     if (bot === undefined) throw new BotgateError("UNKNOWN_BOT", `unknown bot`);
     const a = decodeAuth(rawAuth);
@@ -62,12 +87,31 @@ export class AuthVerifier {
       throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
     }
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
-    if (!hexToBytes(a.signature, this.#mac)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
     const signed = `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|${a.timestamp}|${bot.salt}`;
-    const msg = this.#encode(signed);
-    if (!bot.key.verify(msg, this.#mac)) throw new BotgateError("AUTH_BAD_SIGNATURE", "auth.signature does not verify");
-    if (!bot.replay.remember(a.timestamp, macKey(this.#mac))) throw new BotgateError("AUTH_REPLAY", "auth block was already used");
-    return a;
+    const buf = this.#take(32 + signed.length * 3);
+    const mac = buf.subarray(0, 32);
+    if (!hexToBytes(a.signature, mac)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
+    const { written } = enc.encodeInto(signed, buf.subarray(32));
+    this.#used += 32 + written;
+    return { key: bot.key, message: buf.subarray(32, 32 + written), mac, block: a, replay: bot.replay, replayKey: macKey(mac) };
+  }
+
+  /** MAC verdicts of checked items, in order: one WASM batch call (one plain verify for a single item). */
+  verifyPrepared(items: PreparedAuth[]): boolean[] {
+    const out = this.#results;
+    if (items.length === 1) {
+      out.length = 1;
+      out[0] = items[0]!.key.verify(items[0]!.message, items[0]!.mac);
+    } else verifyBatch(items, out);
+    this.#used = 0;
+    return out;
+  }
+
+  /** Given the MAC verdict, the single-use check (in arrival order): throws AUTH_BAD_SIGNATURE / AUTH_REPLAY, or returns the block. */
+  commit(item: PreparedAuth, macOk: boolean): AuthBlock {
+    if (!macOk) throw new BotgateError("AUTH_BAD_SIGNATURE", "auth.signature does not verify");
+    if (!item.replay.remember(item.block.timestamp, item.replayKey)) throw new BotgateError("AUTH_REPLAY", "auth block was already used");
+    return item.block;
   }
 
   /** Drop replay entries that left the window; called by the gateway's sweep timer. */
@@ -86,10 +130,10 @@ export class AuthVerifier {
     this.#keys.clear();
   }
 
-  #encode(s: string): Uint8Array {
-    const buf = this.#msgBuf;
-    if (buf.bytes.length < s.length * 3) buf.bytes = new Uint8Array(s.length * 3);
-    const { written } = enc.encodeInto(s, buf.bytes);
-    return buf.bytes.subarray(0, written);
+  /** `n` bytes from the arena, or a fresh buffer when it is full (earlier items keep theirs). */
+  #take(n: number): Uint8Array {
+    const at = this.#used;
+    if (at + n <= ARENA_BYTES) return this.#arena.subarray(at, at + n);
+    return new Uint8Array(n);
   }
 }

@@ -20,6 +20,8 @@ export interface SessionHost {
   readonly log: Logger;
   onHandshake(session: Session, frame: HandshakeFrame): Promise<void>;
   onEvent(session: Session, frame: EventFrame): void;
+  /** Two or more events (or their decode errors) from one read, in arrival order. */
+  onEvents(session: Session, items: ReadonlyArray<EventFrame | BotgateError>): void;
   onClosed(session: Session): void;
 }
 
@@ -75,6 +77,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   readonly #host: SessionHost;
   readonly #framer: LineFramer;
   #pendingLines: Uint8Array[] | null = null;
+  /** Events decoded during the current read, handed over together when it ends (null outside a read). */
+  #batch: Array<EventFrame | BotgateError> | null = null;
   /** The handshake deadline until open(), then the heartbeat (ping + idle). */
   #timer: ScopedTimer;
   #lastInboundAt = 0;
@@ -135,7 +139,10 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     this.bytesIn += chunk.length;
     this.#lastInboundAt = Date.now();
     this.#host.metrics.bytesIn.inc(chunk.length);
+    this.#batch = [];
     this.#framer.push(chunk, this);
+    this.#flush();
+    this.#batch = null;
   }
 
   drain(): void {
@@ -167,17 +174,40 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
       return;
     }
     this.linesIn++;
+    const batch = this.state === "open" ? this.#batch : null;
     try {
       const obj = parseLine(bytes);
       if (this.state === "handshake") this.#startHandshake(decodeHandshake(obj));
+      else if (batch !== null) batch.push(decodeEvent(obj));
       else this.#host.onEvent(this, decodeEvent(obj));
     } catch (err) {
-      this.protocolError(err);
+      if (batch !== null && err instanceof BotgateError) batch.push(err);
+      else {
+        this.#flush();
+        this.protocolError(err);
+      }
     }
   }
 
   oversize(byteLength: number): void {
+    this.#flush();
     this.protocolError(new BotgateError("LINE_TOO_LONG", `line longer than ${this.#host.config.maxLineBytes} bytes discarded (${byteLength}+ bytes)`));
+  }
+
+  /** Hands the events collected so far in this read to the host: one alone as before, several together. */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === null || batch.length === 0) return;
+    this.#batch = [];
+    if (this.state === "closing" || this.state === "closed") return;
+    if (batch.length > 1) return this.#host.onEvents(this, batch);
+    const only = batch[0]!;
+    if (only instanceof BotgateError) return this.protocolError(only);
+    try {
+      this.#host.onEvent(this, only);
+    } catch (err) {
+      this.protocolError(err);
+    }
   }
 
   // ---- actions -----------------------------------------------------------
@@ -255,7 +285,12 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   resumeAfterHandshake(): void {
     const lines = this.#pendingLines;
     this.#pendingLines = null;
-    if (lines) for (const l of lines) this.line(l);
+    if (lines) {
+      this.#batch = [];
+      for (const l of lines) this.line(l);
+      this.#flush();
+      this.#batch = null;
+    }
     if (this.state !== "closing" && this.state !== "closed") this.conn.resume();
   }
 

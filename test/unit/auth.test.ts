@@ -66,3 +66,70 @@ describe("AuthVerifier", () => {
     expect(codeOf(() => make().verify(id.botName, id.deviceId, signAuth(id, now + 300_001), now))).toBe("AUTH_STALE");
   });
 });
+
+describe("AuthVerifier batch path (check + verifyPrepared + commit)", () => {
+  const make = () => new AuthVerifier([{ name: id.botName, secret: id.secret, salt: id.salt }], 300_000);
+
+  /** The batch path over one read's blocks, in order; codes as the single path reports them. */
+  function batchCodes(v: AuthVerifier, blocks: unknown[], at: number): string[] {
+    const pre = blocks.map((b) => {
+      try {
+        return v.check(id.botName, id.deviceId, b, at);
+      } catch (e) {
+        return (e as BotgateError).code;
+      }
+    });
+    const items = pre.filter((p) => typeof p !== "string");
+    const ok = [...v.verifyPrepared(items)];
+    let k = 0;
+    return pre.map((p) => (typeof p === "string" ? p : codeOf(() => v.commit(p, ok[k++]!))));
+  }
+
+  test("agrees with verify() on random mixes of valid, forged, stale, malformed and replayed blocks", () => {
+    let seed = 0x2545f491;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const single = make();
+    const batched = make();
+    let ts = now - 250_000;
+    const seen: Record<string, unknown>[] = [];
+    let total = 0;
+    const codes = new Set<string>();
+    for (let round = 0; round < 60; round++) {
+      const n = 1 + Math.floor(rand() * (round % 10 === 0 ? 150 : 20)); // some reads beyond the WASM batch and arena sizes
+      const blocks: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = rand();
+        let a: Record<string, unknown> | unknown;
+        if (r < 0.5) a = signAuth({ ...id, macAddress: "x".repeat(Math.floor(rand() * 200)) }, ts++);
+        else if (r < 0.6) {
+          const b = signAuth(id, ts++);
+          const s = b.signature as string;
+          const p = Math.floor(rand() * 64);
+          b.signature = s.slice(0, p) + (s[p] === "a" ? "b" : "a") + s.slice(p + 1);
+          a = b;
+        } else if (r < 0.67) a = signAuth({ ...id, secret: "wrong" }, ts++);
+        else if (r < 0.74) a = signAuth(id, now + 300_001 + Math.floor(rand() * 1000));
+        else if (r < 0.8) a = { ...signAuth(id, ts++), signature: "zz".repeat(32) };
+        else if (r < 0.85) a = rand() < 0.5 ? undefined : { ...signAuth(id, ts++), deviceUUID: "other", deviceID: "other" };
+        else if (r < 0.9) a = { ...signAuth(id, ts++), signature: (signAuth(id, ts - 1).signature as string).toUpperCase() };
+        else a = seen.length > 0 ? seen[Math.floor(rand() * seen.length)] : signAuth(id, ts++); // replay
+        if (a && typeof a === "object" && rand() < 0.3) seen.push(a as Record<string, unknown>);
+        blocks.push(a);
+      }
+      const expected = blocks.map((b) => codeOf(() => single.verify(id.botName, id.deviceId, b, now)));
+      expect(batchCodes(batched, blocks, now)).toEqual(expected);
+      for (const c of expected) codes.add(c);
+      total += n;
+    }
+    expect(total).toBeGreaterThan(500);
+    expect([...codes].sort()).toEqual(["AUTH_BAD_SIGNATURE", "AUTH_INVALID", "AUTH_MISMATCH", "AUTH_MISSING", "AUTH_REPLAY", "AUTH_STALE", "OK"]);
+    expect(batched.replayEntries).toBe(single.replayEntries);
+  });
+
+  test("a replay inside one read is caught in arrival order, after the MAC", () => {
+    const v = make();
+    const a = signAuth(id, now);
+    const forgedCopy = { ...a, signature: "00".repeat(32) };
+    expect(batchCodes(v, [forgedCopy, a, a, signAuth(id, now + 1)], now)).toEqual(["AUTH_BAD_SIGNATURE", "OK", "AUTH_REPLAY", "OK"]);
+  });
+});
