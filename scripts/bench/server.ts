@@ -4,7 +4,8 @@
  * own CPU, RSS and resource counts to the parent over IPC.
  *   bun scripts/bench/server.ts '<JSON config overrides>'
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startApp } from "../../src/app.ts";
@@ -25,12 +26,13 @@ function merge(a: Obj, b: Obj): Obj {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "botgate-bench-"));
+const dbPath = join(dir, "bench.sqlite");
 const overrides = JSON.parse(process.argv[2] ?? "{}") as Obj;
 const config = parseConfig(
   merge(
     {
       listen: { host: "127.0.0.1", port: 0 },
-      store: { kind: "sqlite", path: join(dir, "bench.sqlite") },
+      store: { kind: "sqlite", path: dbPath },
       bots: [{ ...BENCH_BOT, autoApprove: true }],
       admin: { enabled: false },
       log: { level: "warn" },
@@ -65,7 +67,71 @@ function labeled(c: { values: Map<string, number> }): Record<string, number> {
   return Object.fromEntries(c.values);
 }
 
+/** kB fields of /proc/self/smaps_rollup (Linux), e.g. Rss, Anonymous, Shared_Clean. */
+function smapsRollup(): Record<string, number> {
+  try {
+    const out: Record<string, number> = {};
+    for (const m of readFileSync("/proc/self/smaps_rollup", "utf8").matchAll(/^(\w+):\s+(\d+) kB/gm)) out[m[1]!] = Number(m[2]);
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** RSS in kB per kind of mapping (/proc/self/smaps): anonymous, [heap], [stack], or the file's base name. */
+function rssByMapping(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    let name = "";
+    for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        const path = head[1]!.trim();
+        name = path === "" ? "anonymous" : path.startsWith("[") ? path : path.split("/").pop()!;
+        continue;
+      }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (rss) out[name] = (out[name] ?? 0) + Number(rss[1]);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+/** The SQLite files on disk and what a second (read-only) connection sees; the gateway's own cache is not visible from here. */
+function sqliteFiles(): Record<string, number> {
+  const size = (p: string) => (existsSync(p) ? statSync(p).size : -1);
+  const out: Record<string, number> = { dbBytes: size(dbPath), walBytes: size(`${dbPath}-wal`), shmBytes: size(`${dbPath}-shm`) };
+  try {
+    const db = new DatabaseSync(dbPath, { readOnly: true });
+    try {
+      const one = (sql: string) => Object.values(db.prepare(sql).get() as Record<string, number>)[0]!;
+      out.pageSize = one("PRAGMA page_size");
+      out.pageCount = one("PRAGMA page_count");
+      out.freelistCount = one("PRAGMA freelist_count");
+      out.defaultCacheSize = one("PRAGMA cache_size");
+      out.walAutocheckpoint = one("PRAGMA wal_autocheckpoint");
+      out.devices = one("SELECT COUNT(*) FROM kb_bot_devices");
+      out.pings = one("SELECT COUNT(*) FROM kb_ping_monitor");
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    out.error = -1;
+  }
+  return out;
+}
+
 serve({
+  /** Where the RSS is: smaps_rollup, RSS per mapping, the SQLite files. */
+  async memory() {
+    Bun.gc(true);
+    const { heapStats, memoryUsage, totalCompileTime } = await import("bun:jsc");
+    const h = heapStats();
+    const jsc = { heapSize: h.heapSize, heapCapacity: h.heapCapacity, extraMemorySize: h.extraMemorySize, mimalloc: memoryUsage(), compileMs: Math.round(totalCompileTime()) };
+    return { usage: usage(), rollup: smapsRollup(), byMapping: rssByMapping(), sqlite: sqliteFiles(), pingWriter: g.pingWriter.stats, jsc };
+  },
   usage,
   gc() {
     Bun.gc(true);

@@ -68,6 +68,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): Promise<DeviceStore> 
     try {
       db.exec(`PRAGMA busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
       if (!memory) db.exec("PRAGMA journal_mode = WAL");
+      // After a checkpoint resets the WAL, cut the file back to this size (a WAL that grew
+      // during a burst, or under the RETURNING bug below, would otherwise keep its size on disk).
+      if (!memory) db.exec(`PRAGMA journal_size_limit = ${16 * 2 ** 20}`);
       db.exec("PRAGMA synchronous = NORMAL");
       for (const ddl of SQLITE_SCHEMA) db.exec(ddl);
     } catch (err) {
@@ -129,7 +132,11 @@ class SqliteStore implements DeviceStore {
       const h = v.handshake(input);
       const status = v.status(initialStatus);
       const now = new Date().toISOString();
-      const row = this.#stmts().upsert.get(h.botName, h.deviceId, h.ipAddress, status, h.clientType, h.clientVersion, h.clientInfo, now, now);
+      // all(), not get(): get() stops at the RETURNING row and resets the statement before it
+      // reaches SQLITE_DONE, and SQLite runs the WAL auto-checkpoint only from a statement that
+      // finished. A gateway whose only writes are handshakes then never checkpoints: the WAL file
+      // grew without bound (786 MB after 100,000 handshakes) and so did its -shm index in RSS.
+      const [row] = this.#stmts().upsert.all(h.botName, h.deviceId, h.ipAddress, status, h.clientType, h.clientVersion, h.clientInfo, now, now);
       return toDevice(row as unknown as DeviceRow);
     });
   }
