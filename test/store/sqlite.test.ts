@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -22,6 +22,15 @@ describeDeviceStoreConformance("sqlite :memory:", async ({ pingRetention }) => (
 }));
 
 describe("sqlite specifics", () => {
+  test("reconnect storms of handshake upserts do not grow the WAL without bound (auto-checkpoint runs)", async () => {
+    const path = join(dir, "wal", "d.db");
+    const store = await openStore({ kind: "sqlite", path });
+    for (let i = 0; i < 6000; i++) await store.upsertOnHandshake(hs({ deviceId: `phone-${i % 64}`, ipAddress: `10.0.0.${i % 250}` }), "approved");
+    // 6000 upserts write ~6000 WAL frames (~24 MB) unless checkpoints run every 1000 pages
+    expect(statSync(`${path}-wal`).size).toBeLessThan(8 * 1024 * 1024);
+    await store.close();
+  });
+
   test("creates kb_bot_devices with exactly the legacy columns, WAL on, data survives reopen", async () => {
     const path = join(dir, "legacy", "d.db");
     const store = await openStore({ kind: "sqlite", path });
