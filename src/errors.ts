@@ -79,11 +79,3 @@ export function toBotgateError(err: unknown, fallback: ErrorCode = "INTERNAL"): 
   const message = err instanceof Error ? err.message : String(err);
   return new BotgateError(fallback, message, { cause: err });
 }
-
-export function httpStatusOf(code: ErrorCode): number {
-  return ERRORS[code].http;
-}
-
-export function wireCodeOf(code: ErrorCode): string {
-  return ERRORS[code].wire;
-}

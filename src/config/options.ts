@@ -24,7 +24,7 @@ export interface Config {
   listen: { host: string; port: number; tls: { certFile: string; keyFile: string } | null };
   handshakeTimeoutMs: number;
   pingIntervalMs: number;
-  /** A session with no inbound line for this long is closed (default 2.5 ping intervals). */
+  /** A session that receives nothing for this long is closed (default 2.5 ping intervals). */
   idleTimeoutMs: number;
   authWindowMs: number;
   maxAuthFailures: number;

@@ -71,7 +71,3 @@ export function ensureSlots(slots: number): void {
   heap = new Uint8Array(wasm.memory.buffer);
   heap32 = new Uint32Array(wasm.memory.buffer);
 }
-
-export function slotAddress(slot: number): number {
-  return L.slotBase + slot * SLOT_BYTES;
-}
