@@ -1,5 +1,6 @@
 // SHA-256 and HMAC-SHA256 over the shared WASM instance. Key pad states live in
 // WASM key slots (64 bytes each); slot 0 is scratch for one-shot hmacSha256().
+// Prefix states (PrefixedKey) share the slot table.
 import { ensureSlots, heap, heap32, L, wasm } from "./instance.ts";
 
 const SCRATCH_SLOT = 0;
@@ -55,33 +56,43 @@ function setupSlot(slot: number, key: Uint8Array): void {
   heap.fill(0, L.hashIn, L.hashIn + k.length);
 }
 
-function signWith(slot: number, msg: Uint8Array): Uint8Array {
-  if (msg.length <= L.hashCap) {
-    heap.set(msg, L.hashIn);
-    wasm.hmacSign(slot, L.hashIn, msg.length, L.digestOut);
+const EMPTY = new Uint8Array(0);
+
+/** HMAC over `tail ++ msg` from slot code `code` (a key slot, or a prefix slot whose
+ *  unabsorbed prefix bytes are `tail`); the digest lands at DIGEST_OUT. */
+function signWith(code: number, tail: Uint8Array, msg: Uint8Array): Uint8Array {
+  const t = tail.length;
+  if (t + msg.length <= L.hashCap) {
+    if (t > 0) heap.set(tail, L.hashIn);
+    heap.set(msg, L.hashIn + t);
+    wasm.hmacSign(code, L.hashIn, t + msg.length, L.digestOut);
   } else {
-    wasm.hmacStart(slot);
+    wasm.hmacStart(code);
+    streamUpdate(tail);
     streamUpdate(msg);
-    wasm.hmacFinishSign(slot, L.digestOut);
+    wasm.hmacFinishSign(code, L.digestOut);
   }
   return digestOut();
 }
 
-/** Compares against the 32 bytes already placed at MAC_IN. */
-function verifyWith(slot: number, msg: Uint8Array): boolean {
-  if (msg.length <= L.hashCap) {
-    heap.set(msg, L.hashIn);
-    return wasm.hmacVerify(slot, L.hashIn, msg.length, L.macIn) === 1;
+/** Compares HMAC(tail ++ msg) against the 32 bytes already placed at MAC_IN. */
+function verifyWith(code: number, tail: Uint8Array, msg: Uint8Array): boolean {
+  const t = tail.length;
+  if (t + msg.length <= L.hashCap) {
+    if (t > 0) heap.set(tail, L.hashIn);
+    heap.set(msg, L.hashIn + t);
+    return wasm.hmacVerify(code, L.hashIn, t + msg.length, L.macIn) === 1;
   }
-  wasm.hmacStart(slot);
+  wasm.hmacStart(code);
+  streamUpdate(tail);
   streamUpdate(msg);
-  return wasm.hmacFinishVerify(slot, L.macIn) === 1;
+  return wasm.hmacFinishVerify(code, L.macIn) === 1;
 }
 
 export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
   setupSlot(SCRATCH_SLOT, bytesArg("key", key));
   try {
-    return signWith(SCRATCH_SLOT, bytesArg("msg", msg));
+    return signWith(SCRATCH_SLOT, EMPTY, bytesArg("msg", msg));
   } finally {
     wasm.keyClear(SCRATCH_SLOT);
   }
@@ -110,47 +121,59 @@ function hexToMacIn(hex: unknown): boolean {
 }
 
 const registry = new FinalizationRegistry<number>(releaseSlot);
-let slotOf: (key: HmacKey) => number;
+/** Top bit of a slot code: the slot is a prefix slot (wasm/assembly/layout.ts). */
+const PREFIX_FLAG = 0x80000000 | 0;
+let codeOf: (key: SlotKey) => number;
+let tailOf: (key: SlotKey) => Uint8Array;
 
-export class HmacKey {
+/** A WASM slot that starts the inner hash of a message: an HmacKey or a PrefixedKey. */
+abstract class SlotKey {
   #slot: number;
+  readonly #code: number;
+  readonly #tail: Uint8Array;
+  readonly #parent: SlotKey | null;
 
   static {
-    slotOf = (key) => key.#live();
+    codeOf = (key) => key.#live();
+    tailOf = (key) => key.#tail;
   }
 
-  constructor(key: Uint8Array) {
-    bytesArg("key", key);
-    this.#slot = allocSlot();
-    setupSlot(this.#slot, key);
-    registry.register(this, this.#slot, this);
+  protected constructor(slot: number, code: number, tail: Uint8Array, parent: SlotKey | null) {
+    this.#slot = slot;
+    this.#code = code;
+    this.#tail = tail;
+    this.#parent = parent;
+    registry.register(this, slot, this);
   }
 
   #live(): number {
-    if (this.#slot < 0) throw new Error("HmacKey used after dispose()");
-    return this.#slot;
+    if (this.#slot < 0) throw new Error(`${this.constructor.name} used after dispose()`);
+    // A prefix slot refers to its key's slot for the outer state; once that slot is freed it
+    // may hold another key, so a prefix of a disposed key must not be used.
+    if (this.#parent !== null && this.#parent.#slot < 0) throw new Error("PrefixedKey used after its HmacKey was disposed");
+    return this.#code;
   }
 
   sign(msg: Uint8Array): Uint8Array {
-    return signWith(this.#live(), bytesArg("msg", msg));
+    return signWith(this.#live(), this.#tail, bytesArg("msg", msg));
   }
 
   verify(msg: Uint8Array, mac: Uint8Array): boolean {
-    const slot = this.#live();
+    const code = this.#live();
     bytesArg("msg", msg);
     if (!(mac instanceof Uint8Array) || mac.length !== 32) return false;
     heap.set(mac, L.macIn);
-    return verifyWith(slot, msg);
+    return verifyWith(code, this.#tail, msg);
   }
 
   verifyHex(msg: Uint8Array, hex: string): boolean {
-    const slot = this.#live();
+    const code = this.#live();
     bytesArg("msg", msg);
     if (!hexToMacIn(hex)) return false;
-    return verifyWith(slot, msg);
+    return verifyWith(code, this.#tail, msg);
   }
 
-  /** Zeroes and frees the key slot. Idempotent; sign/verify afterwards throw. */
+  /** Zeroes and frees the slot. Idempotent; sign/verify afterwards throw. */
   dispose(): void {
     if (this.#slot < 0) return;
     registry.unregister(this);
@@ -159,8 +182,54 @@ export class HmacKey {
   }
 }
 
+/** An HMAC-SHA256 key: its inner and outer pad states, computed once, in a WASM slot. */
+export class HmacKey extends SlotKey {
+  constructor(key: Uint8Array) {
+    bytesArg("key", key);
+    const slot = allocSlot();
+    setupSlot(slot, key);
+    super(slot, slot, EMPTY, null);
+  }
+
+  /** A key whose messages all start with `prefix`: see PrefixedKey. */
+  prefixed(prefix: Uint8Array): PrefixedKey {
+    return new PrefixedKey(this, prefix);
+  }
+}
+
+/**
+ * The HMAC of this key for messages that start with a fixed prefix: the inner hash's
+ * chaining state after the ipad block and the prefix's whole 64-byte blocks is computed
+ * once and kept in a WASM slot; the prefix bytes after those blocks (< 64) are kept here.
+ * `sign(rest)` / `verify(rest, mac)` equal the key's `sign(prefix ++ rest)` /
+ * `verify(prefix ++ rest, mac)`, bit for bit. It also works as `VerifyItem.key`
+ * (the item's `message` is then the rest). Keeps its HmacKey alive; throws once that
+ * key is disposed. Dispose it when done (or leave it to the garbage collector).
+ */
+export class PrefixedKey extends SlotKey {
+  /** Bytes of the prefix. */
+  readonly prefixLength: number;
+
+  constructor(key: HmacKey, prefix: Uint8Array) {
+    if (!(key instanceof HmacKey)) throw new TypeError("key must be an HmacKey");
+    bytesArg("prefix", prefix);
+    const keyCode = codeOf(key);
+    const whole = prefix.length - (prefix.length % 64);
+    const slot = allocSlot();
+    wasm.hmacStart(keyCode);
+    streamUpdate(prefix.subarray(0, whole));
+    if (wasm.prefixSave(slot, keyCode) !== 0) {
+      releaseSlot(slot);
+      throw new RangeError("prefix is too long");
+    }
+    super(slot, slot | PREFIX_FLAG, prefix.slice(whole), key);
+    this.prefixLength = prefix.length;
+  }
+}
+
 export interface VerifyItem {
-  key: HmacKey;
+  key: HmacKey | PrefixedKey;
+  /** The whole message for an HmacKey; what follows the prefix for a PrefixedKey. */
   message: Uint8Array;
   mac: Uint8Array;
 }
@@ -195,13 +264,15 @@ export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[]
     const key = item.key;
     const message = item.message;
     const mac = item.mac;
-    const slot = slotOf(key);
+    const code = codeOf(key);
+    const tail = tailOf(key);
     bytesArg("message", message);
     if (!(mac instanceof Uint8Array) || mac.length !== 32) {
       out[i] = false;
       continue;
     }
-    const len = message.length;
+    const t = tail.length;
+    const len = t + message.length;
     if (len + 32 > cap) {
       out[i] = key.verify(message, mac); // streamed through HASH_IN
       h = heap; // (views are re-read after any call that could have grown memory)
@@ -215,9 +286,10 @@ export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[]
       d = L.batchDesc >>> 2;
     }
     const msgPtr = base + used;
-    h.set(message, msgPtr);
+    if (t > 0) h.set(tail, msgPtr);
+    h.set(message, msgPtr + t);
     h.set(mac, msgPtr + len);
-    h32[d] = slot;
+    h32[d] = code;
     h32[d + 1] = msgPtr;
     h32[d + 2] = len;
     h32[d + 3] = msgPtr + len;

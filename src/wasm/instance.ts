@@ -12,11 +12,12 @@ interface Exports {
   shaFinal(out: number): void;
   keySetup(slot: number, key: number, keyLen: number): void;
   keyClear(slot: number): void;
-  hmacStart(slot: number): void;
-  hmacFinishSign(slot: number, out: number): void;
-  hmacFinishVerify(slot: number, mac: number): number;
-  hmacSign(slot: number, ptr: number, len: number, out: number): void;
-  hmacVerify(slot: number, ptr: number, len: number, mac: number): number;
+  prefixSave(slot: number, keySlot: number): number;
+  hmacStart(code: number): void;
+  hmacFinishSign(code: number, out: number): void;
+  hmacFinishVerify(code: number, mac: number): number;
+  hmacSign(code: number, ptr: number, len: number, out: number): void;
+  hmacVerify(code: number, ptr: number, len: number, mac: number): number;
   verifyBatch(count: number, mulShifts: number): void;
 }
 

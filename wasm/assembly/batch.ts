@@ -1,7 +1,9 @@
 // Batch HMAC-SHA256 verify, 4 messages per SHA-256 compression using i32x4 lanes.
 // Each lane runs its own item (inner blocks, then the outer block) and picks up the
 // next item as soon as it finishes, so messages of different lengths keep all lanes busy.
-import { slotPtr, BATCH_DESC, BATCH_OUT } from "./layout";
+// An item's slot code is a key slot (inner hash starts after the ipad block) or a prefix slot
+// (starts from the prefix's midstate; the padding length counts the absorbed bytes too).
+import { BATCH_DESC, BATCH_OUT, innerPtr, outerPtr, absorbedOf } from "./layout";
 import { K } from "./sha256";
 import { hmacVerify } from "./hmac";
 
@@ -12,6 +14,7 @@ const DUMMY: usize = memory.data(64, 16);
 const LANE_ITEM: usize = memory.data(16, 16);     // i32 item index, -1 = idle
 const LANE_BLOCK: usize = memory.data(16, 16);    // next block number; == nb means outer block
 const LANE_NB: usize = memory.data(16, 16);       // inner block count for the message
+const LANE_ABS: usize = memory.data(16, 16);      // bytes absorbed before the message (u32)
 
 // Two code shapes for the same rotation; the engine decides which is cheaper (see verifyBatch).
 //   M = u8:  i32x4.shl + i32x4.shr_u. V8 emits both with an immediate count.
@@ -117,8 +120,10 @@ function assign(l: i32, item: i32, count: i32): void {
   if (item >= count) { laneSet(LANE_ITEM, l, -1); return; }
   laneSet(LANE_ITEM, l, item);
   laneSet(LANE_BLOCK, l, 0);
-  const len = load<i32>(BATCH_DESC + (<usize>item << 4), 8);
+  const desc = BATCH_DESC + (<usize>item << 4);
+  const len = load<i32>(desc, 8);
   laneSet(LANE_NB, l, (len + 9 + 63) >> 6);
+  laneSet(LANE_ABS, l, <i32>absorbedOf(load<i32>(desc, 0)));
 }
 
 /** Sets the lane's chaining state if the block starts a hash, and returns the block pointer. */
@@ -126,15 +131,15 @@ function prepare(l: i32): usize {
   const item = laneGet(LANE_ITEM, l);
   if (item < 0) return DUMMY;
   const desc = BATCH_DESC + (<usize>item << 4);
-  const slot = load<i32>(desc, 0);
+  const code = load<i32>(desc, 0);
   const b = laneGet(LANE_BLOCK, l);
   const nb = laneGet(LANE_NB, l);
   const buf = LANE_BUF + (<usize>l << 6);
   if (b == nb) { // outer block (built by finish())
-    setLaneState(l, slotPtr(slot) + 32);
+    setLaneState(l, outerPtr(code));
     return buf;
   }
-  if (b == 0) setLaneState(l, slotPtr(slot));
+  if (b == 0) setLaneState(l, innerPtr(code));
   const msg = <usize>load<u32>(desc, 4);
   const len = load<i32>(desc, 8);
   const off = b << 6;
@@ -150,7 +155,7 @@ function prepare(l: i32): usize {
     v128.store(buf + k, v128.and(v128.load(src + k), keep));
   }
   if (r >= 0) store<u8>(buf + <usize>r, 0x80);
-  if (b == nb - 1) store<u64>(buf, bswap<u64>((<u64>len + 64) << 3), 56);
+  if (b == nb - 1) store<u64>(buf, bswap<u64>((<u64>len + <u64><u32>laneGet(LANE_ABS, l)) << 3), 56);
   return buf;
 }
 

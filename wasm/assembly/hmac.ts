@@ -1,6 +1,7 @@
-// HMAC-SHA256 (RFC 2104) with precomputed pad states kept in key slots.
-import { slotPtr } from "./layout";
-import { compress, ctxStartFrom, shaInit, ctxFinish, shaUpdate, writeDigest, CTX_STATE } from "./sha256";
+// HMAC-SHA256 (RFC 2104) with precomputed pad states kept in key slots, and prefix slots
+// that continue the inner hash from a precomputed midstate (see layout.ts).
+import { slotPtr, innerPtr, outerPtr, absorbedOf, PREFIX_ABSORBED, PREFIX_KEY } from "./layout";
+import { compress, ctxStartFrom, ctxSave, shaInit, ctxFinish, shaUpdate, writeDigest, CTX_STATE } from "./sha256";
 
 const PAD: usize = memory.data(64, 16);
 const OUTER_STATE: usize = memory.data(32, 16);
@@ -22,23 +23,43 @@ export function keySetup(slot: i32, key: usize, keyLen: i32): void {
   memory.fill(PAD, 0, 64);
 }
 
+/** Zeroes a key slot or a prefix slot. */
 export function keyClear(slot: i32): void {
   memory.fill(slotPtr(slot), 0, 64);
 }
 
-/** Begin a streamed HMAC: the inner state already consumed the 64-byte ipad block. */
-export function hmacStart(slot: i32): void {
-  ctxStartFrom(slotPtr(slot), 64);
+/**
+ * Ends a prefix: the stream (started with hmacStart(keySlot), fed whole 64-byte blocks only)
+ * is saved into prefix slot `slot`. Returns 0, or -1 if a partial block is buffered or the
+ * count does not fit in u32 (nothing is written then).
+ */
+export function prefixSave(slot: i32, keySlot: i32): i32 {
+  const s = slotPtr(slot);
+  const total = ctxSave(OUTER_STATE);
+  if (total < 0 || total > <i64>0xffffffc0) {
+    memory.fill(OUTER_STATE, 0, 32);
+    return -1;
+  }
+  memory.copy(s, OUTER_STATE, 32);
+  memory.fill(OUTER_STATE, 0, 32);
+  store<u32>(s, <u32>total, PREFIX_ABSORBED);
+  store<i32>(s, keySlot, PREFIX_KEY);
+  return 0;
+}
+
+/** Begin a streamed HMAC from a slot code: after the ipad block, or after a prefix's blocks. */
+export function hmacStart(code: i32): void {
+  ctxStartFrom(innerPtr(code), absorbedOf(code));
 }
 
 /** Finishes the inner hash and runs the single outer block; result (native words) in OUTER_STATE. */
-function finishOuter(slot: i32): void {
+function finishOuter(code: i32): void {
   ctxFinish();
   writeDigest(CTX_STATE, OUTER_BLOCK);
   store<u32>(OUTER_BLOCK, 0x80, 32);
   memory.fill(OUTER_BLOCK + 36, 0, 24);
   store<u32>(OUTER_BLOCK, bswap<u32>(768), 60); // (64 + 32) * 8 bits
-  memory.copy(OUTER_STATE, slotPtr(slot) + 32, 32);
+  memory.copy(OUTER_STATE, outerPtr(code), 32);
   compress(OUTER_STATE, OUTER_BLOCK);
 }
 
@@ -51,24 +72,24 @@ function equalsMac(mac: usize): i32 {
   return <i32>(diff == 0);
 }
 
-export function hmacFinishSign(slot: i32, out: usize): void {
-  finishOuter(slot);
+export function hmacFinishSign(code: i32, out: usize): void {
+  finishOuter(code);
   writeDigest(OUTER_STATE, out);
 }
 
-export function hmacFinishVerify(slot: i32, mac: usize): i32 {
-  finishOuter(slot);
+export function hmacFinishVerify(code: i32, mac: usize): i32 {
+  finishOuter(code);
   return equalsMac(mac);
 }
 
-export function hmacSign(slot: i32, ptr: usize, len: i32, out: usize): void {
-  hmacStart(slot);
+export function hmacSign(code: i32, ptr: usize, len: i32, out: usize): void {
+  hmacStart(code);
   shaUpdate(ptr, len);
-  hmacFinishSign(slot, out);
+  hmacFinishSign(code, out);
 }
 
-export function hmacVerify(slot: i32, ptr: usize, len: i32, mac: usize): i32 {
-  hmacStart(slot);
+export function hmacVerify(code: i32, ptr: usize, len: i32, mac: usize): i32 {
+  hmacStart(code);
   shaUpdate(ptr, len);
-  return hmacFinishVerify(slot, mac);
+  return hmacFinishVerify(code, mac);
 }

@@ -6,7 +6,7 @@ import {
 
 export { scanLF } from "./scan";
 export { sha256, shaInit, shaUpdate, shaFinal } from "./sha256";
-export { keySetup, keyClear, hmacStart, hmacFinishSign, hmacFinishVerify, hmacSign, hmacVerify } from "./hmac";
+export { keySetup, keyClear, prefixSave, hmacStart, hmacFinishSign, hmacFinishVerify, hmacSign, hmacVerify } from "./hmac";
 export { verifyBatch } from "./batch";
 
 /** Layout table for JS: [FRAME_CAP, FRAME_IN, FRAME_OUT, HASH_CAP, HASH_IN, MAC_IN, DIGEST_OUT,

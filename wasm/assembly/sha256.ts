@@ -84,6 +84,14 @@ export function ctxStartFrom(state: usize, consumed: u64): void {
   ctxTotal = consumed;
 }
 
+/** Saves the chaining state to `dst` and returns the bytes absorbed, or -1 if a partial
+ *  block is still buffered (the state alone would not describe the stream). */
+export function ctxSave(dst: usize): i64 {
+  if (ctxBuffered != 0) return -1;
+  memory.copy(dst, CTX_STATE, 32);
+  return <i64>ctxTotal;
+}
+
 export function shaInit(): void {
   ctxStartFrom(IV, 0);
 }
