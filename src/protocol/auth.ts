@@ -1,5 +1,5 @@
 import { BotgateError } from "../errors.ts";
-import { HmacKey, type VerifyItem, verifyBatch } from "../wasm/core.ts";
+import { HmacKey, type PrefixedKey, type VerifyItem, verifyBatch } from "../wasm/core.ts";
 import { decodeAuth } from "./decode.ts";
 import type { AuthBlock } from "./frames.ts";
 import { macKey, ReplayCache } from "./replay.ts";
@@ -32,6 +32,14 @@ function hexToBytes(hex: string, out: Uint8Array): boolean {
 
 type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache };
 
+/** A cached prefix state: the bot it was made for (checked on every hit) and its age. */
+type PrefixEntry = { bot: BotEntry; key: PrefixedKey; seq: number };
+
+export interface AuthVerifierOptions {
+  /** Most prefix states kept (all bots together); the oldest are dropped first. Default 50,000. */
+  prefixCacheMax?: number;
+}
+
 /** An auth block that passed the cheap checks; its MAC is not known good yet. */
 export interface PreparedAuth extends VerifyItem {
   readonly block: AuthBlock;
@@ -47,6 +55,12 @@ const ARENA_BYTES = 16 * 1024;
  * Verifies the `auth` block of phone events: shape, binding to the session's
  * bot and device, +/- window on the timestamp, HMAC-SHA256 (in WASM, with the
  * pad state precomputed once per bot), then single use.
+ *
+ * The signed string is `clientType|botName|deviceUUID|macAddress|ipAddress|timestamp|SALT`;
+ * everything before the timestamp stays the same for a device session. The inner
+ * hash state after that prefix's whole 64-byte blocks is cached per bot and prefix
+ * (a PrefixedKey), so each event hashes only the prefix's last bytes,
+ * `timestamp|SALT` and the outer block: the same HMAC, fewer compressions.
  */
 export class AuthVerifier {
   readonly #keys = new Map<string, BotEntry>();
@@ -54,9 +68,16 @@ export class AuthVerifier {
   readonly #arena = new Uint8Array(ARENA_BYTES);
   #used = 0;
   readonly #results: boolean[] = [];
+  /** Prefix string -> state, in insertion (or refresh) order. */
+  readonly #prefixes = new Map<string, PrefixEntry>();
+  readonly #prefixMax: number;
+  #prefixSeq = 0;
+  /** Dropped states; items from check() may still use them until the next verify. */
+  #evicted: PrefixedKey[] = [];
 
-  constructor(bots: readonly BotSecrets[], windowMs: number) {
+  constructor(bots: readonly BotSecrets[], windowMs: number, options: AuthVerifierOptions = {}) {
     this.#windowMs = windowMs;
+    this.#prefixMax = Math.max(1, options.prefixCacheMax ?? 50_000);
     for (const b of bots) {
       this.#keys.set(b.name, { key: new HmacKey(enc.encode(b.secret)), salt: b.salt, replay: new ReplayCache(windowMs) });
     }
@@ -71,6 +92,7 @@ export class AuthVerifier {
     const item = this.check(botName, deviceId, rawAuth, now);
     const ok = item.key.verify(item.message, item.mac);
     this.#used = 0;
+    this.#disposeEvicted();
     return this.commit(item, ok);
   }
 
@@ -87,13 +109,56 @@ export class AuthVerifier {
       throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
     }
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
-    const signed = `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|${a.timestamp}|${bot.salt}`;
-    const buf = this.#take(32 + signed.length * 3);
+    // signed = prefix + rest; the prefix's state comes from the cache
+    const rest = `${a.timestamp}|${bot.salt}`;
+    const buf = this.#take(32 + rest.length * 3);
     const mac = buf.subarray(0, 32);
     if (!hexToBytes(a.signature, mac)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
-    const { written } = enc.encodeInto(signed, buf.subarray(32));
+    const key = this.#prefixKey(bot, `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`);
+    const { written } = enc.encodeInto(rest, buf.subarray(32));
     this.#used += 32 + written;
-    return { key: bot.key, message: buf.subarray(32, 32 + written), mac, block: a, replay: bot.replay, replayKey: macKey(mac) };
+    return { key, message: buf.subarray(32, 32 + written), mac, block: a, replay: bot.replay, replayKey: macKey(mac) };
+  }
+
+  /** The bot's prefix state for `prefix`, cached; roughly least recently used ones go first. */
+  #prefixKey(bot: BotEntry, prefix: string): PrefixedKey {
+    const cache = this.#prefixes;
+    const e = cache.get(prefix);
+    if (e !== undefined && e.bot === bot) {
+      // Refresh only entries from the older half, so a hit is usually just the get().
+      if (this.#prefixSeq - e.seq > this.#prefixMax >> 1) {
+        cache.delete(prefix);
+        e.seq = this.#prefixSeq++;
+        cache.set(prefix, e);
+      }
+      return e.key;
+    }
+    // A miss, or the same string for another bot (a '|' inside clientType or botName):
+    // a state is only ever used with the key it was made from.
+    if (e !== undefined) {
+      cache.delete(prefix);
+      this.#evicted.push(e.key);
+    }
+    while (cache.size >= this.#prefixMax) {
+      const [oldest, old] = cache.entries().next().value!;
+      cache.delete(oldest);
+      this.#evicted.push(old.key);
+    }
+    const key = bot.key.prefixed(enc.encode(prefix));
+    cache.set(prefix, { bot, key, seq: this.#prefixSeq++ });
+    return key;
+  }
+
+  #disposeEvicted(): void {
+    const ev = this.#evicted;
+    if (ev.length === 0) return;
+    this.#evicted = [];
+    for (const k of ev) k.dispose();
+  }
+
+  /** Prefix states currently cached. */
+  get prefixStates(): number {
+    return this.#prefixes.size;
   }
 
   /** MAC verdicts of checked items, in order: one WASM batch call (one plain verify for a single item). */
@@ -104,6 +169,7 @@ export class AuthVerifier {
       out[0] = items[0]!.key.verify(items[0]!.message, items[0]!.mac);
     } else verifyBatch(items, out);
     this.#used = 0;
+    this.#disposeEvicted();
     return out;
   }
 
@@ -126,6 +192,9 @@ export class AuthVerifier {
   }
 
   dispose(): void {
+    for (const e of this.#prefixes.values()) e.key.dispose();
+    this.#prefixes.clear();
+    this.#disposeEvicted();
     for (const b of this.#keys.values()) b.key.dispose();
     this.#keys.clear();
   }

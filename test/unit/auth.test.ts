@@ -2,6 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { AuthVerifier } from "../../src/protocol/auth.ts";
 import { BotgateError } from "../../src/errors.ts";
 import { signAuth } from "../support/phone.ts";
+import { wasm } from "../../src/wasm/instance.ts";
+
+const wasmMemoryBytes = () => wasm.memory.buffer.byteLength;
 
 const id = { botName: "LOA.i", deviceId: "ccbd8eee1012327e", secret: "비밀키-secret-0123456789", salt: "소금🧂" };
 const now = 1_737_354_645_123;
@@ -131,5 +134,97 @@ describe("AuthVerifier batch path (check + verifyPrepared + commit)", () => {
     const a = signAuth(id, now);
     const forgedCopy = { ...a, signature: "00".repeat(32) };
     expect(batchCodes(v, [forgedCopy, a, a, signAuth(id, now + 1)], now)).toEqual(["AUTH_BAD_SIGNATURE", "OK", "AUTH_REPLAY", "OK"]);
+  });
+});
+
+describe("AuthVerifier prefix states (cached inner hash state of clientType|botName|deviceUUID|macAddress|ipAddress|)", () => {
+  const bots = [{ name: id.botName, secret: id.secret, salt: id.salt }];
+
+  test("a changed ipAddress (or macAddress) for the same device still verifies; both states are cached", () => {
+    const v = new AuthVerifier(bots, 300_000);
+    expect(v.verify(id.botName, id.deviceId, signAuth(id, now), now).timestamp).toBe(now);
+    expect(v.prefixStates).toBe(1);
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth({ ...id, ipAddress: "10.0.0.2" }, now + 1), now))).toBe("OK");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth({ ...id, ipAddress: "unknown" }, now + 2), now))).toBe("OK");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth({ ...id, macAddress: "unknown" }, now + 3), now))).toBe("OK");
+    expect(v.prefixStates).toBe(4);
+    // back to the first address: a cache hit, still right, and a forged one still wrong
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now + 4), now))).toBe("OK");
+    const forged = signAuth({ ...id, ipAddress: "10.0.0.2" }, now + 5);
+    forged.ipAddress = "10.0.0.3";
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, forged, now))).toBe("AUTH_BAD_SIGNATURE");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth({ ...id, secret: "wrong" }, now + 6), now))).toBe("AUTH_BAD_SIGNATURE");
+    expect(v.prefixStates).toBe(5);
+    v.dispose();
+    expect(v.prefixStates).toBe(0);
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now + 7), now))).toBe("UNKNOWN_BOT");
+  });
+
+  test("prefixes of every length around the 64-byte blocks, Korean/emoji fields, both paths", () => {
+    const single = new AuthVerifier(bots, 300_000);
+    const batched = new AuthVerifier(bots, 300_000);
+    const blocks: Record<string, unknown>[] = [];
+    for (let n = 0; n < 150; n++) {
+      const ip = n % 3 === 0 ? `주소-🌐-${"x".repeat(n)}` : "y".repeat(n);
+      blocks.push(signAuth({ ...id, ipAddress: ip }, now + n));
+    }
+    for (const b of blocks) expect(codeOf(() => single.verify(id.botName, id.deviceId, b, now))).toBe("OK");
+    const items = blocks.map((b) => batched.check(id.botName, id.deviceId, { ...b }, now));
+    expect(batched.verifyPrepared(items).every((x) => x === true)).toBe(true);
+    const bad = blocks.map((b, i) => batched.check(id.botName, id.deviceId, { ...b, timestamp: now + 1000 + i }, now));
+    expect(batched.verifyPrepared(bad).some((x) => x)).toBe(false);
+    single.dispose();
+    batched.dispose();
+  });
+
+  test("the cache stays bounded, evicted states are freed (WASM memory stops growing), and still verifies", () => {
+    const v = new AuthVerifier(bots, 300_000, { prefixCacheMax: 16 });
+    const at = (i: number) => ({ ...id, ipAddress: `10.${i >> 8}.${i & 255}.1` });
+    let ts = now - 200_000;
+    // single path: many devices' addresses, a few of them hot
+    for (let i = 0; i < 300; i++) {
+      expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(at(i), ts++), now))).toBe("OK");
+      expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(at(i % 4), ts++), now))).toBe("OK");
+      expect(v.prefixStates).toBeLessThanOrEqual(16);
+    }
+    // batch path: one read with more distinct prefixes than the cache holds; states evicted
+    // during check() stay usable until verifyPrepared() is done
+    const memBefore = wasmMemoryBytes();
+    for (let round = 0; round < 60; round++) {
+      const blocks = Array.from({ length: 40 }, (_, i) => signAuth(at(1000 + round * 40 + i), ts++));
+      const items = blocks.map((b) => v.check(id.botName, id.deviceId, b, now));
+      expect(v.prefixStates).toBe(16);
+      expect([...v.verifyPrepared(items)]).toEqual(blocks.map(() => true));
+      for (const it of items) expect(v.commit(it, true)).toBe(it.block);
+    }
+    expect(wasmMemoryBytes()).toBe(memBefore);
+    v.dispose();
+  });
+
+  test("the default bound is 50,000 states", () => {
+    const v = new AuthVerifier(bots, 300_000);
+    const sig = "ab".repeat(32); // check() does not look at the MAC yet
+    for (let i = 0; i < 50_100; i++) {
+      v.check(id.botName, id.deviceId, { ...signAuth(id, now), ipAddress: `ip-${i}`, signature: sig }, now);
+      if (i % 64 === 63) v.verifyPrepared([]); // frees evicted states, as a read's batch would
+    }
+    expect(v.prefixStates).toBe(50_000);
+    v.dispose();
+  });
+
+  test("bots whose prefix strings coincide never share a state ('|' inside clientType or botName)", () => {
+    // clientType "X" + botName "A|B"  and  clientType "X|A" + botName "B" both sign "X|A|B|dev|...".
+    const one = { botName: "A|B", deviceId: "dev", secret: "secret-one", salt: "s" };
+    const two = { botName: "B", deviceId: "dev", secret: "secret-two", salt: "s" };
+    const v = new AuthVerifier([one, two].map((b) => ({ name: b.botName, secret: b.secret, salt: b.salt })), 300_000);
+    const a1 = signAuth(one, now, { clientType: "X" });
+    const a2 = signAuth(two, now, { clientType: "X|A" });
+    expect(codeOf(() => v.verify(one.botName, "dev", a1, now))).toBe("OK");
+    expect(codeOf(() => v.verify(two.botName, "dev", a2, now))).toBe("OK");
+    // bot one's signature presented in bot two's session (same signed bytes, other key)
+    const cross = { ...signAuth(one, now + 1, { clientType: "X" }), clientType: "X|A", botName: "B" };
+    expect(codeOf(() => v.verify(two.botName, "dev", cross, now))).toBe("AUTH_BAD_SIGNATURE");
+    expect(codeOf(() => v.verify(one.botName, "dev", signAuth(one, now + 2, { clientType: "X" }), now))).toBe("OK");
+    v.dispose();
   });
 });
