@@ -125,9 +125,85 @@ const nodeHmac = measure("HMAC: node:crypto createHmac digest", N, () => {
   for (let i = 0; i < N; i++) sink += createHmac("sha256", keyBytes).update(msgs[i]!).digest()[0]!;
 }, "msg", "sign only, no compare");
 
+// ---- protocol-shaped: auth blocks signed exactly as the phone signs them ----
+// clientType|botName|deviceUUID|macAddress|ipAddress|timestamp|SALT, several devices with UUID
+// device ids, 13-digit millisecond timestamps. Everything before the timestamp is constant per
+// device session, so WASM verifies from a per-device prefix state (HmacKey.prefixed) over
+// "timestamp|SALT" only; the baselines HMAC the whole signed string. All inputs pre-encoded.
+const enc = new TextEncoder();
+const botSecret = enc.encode("bot-secret-8f3a9c2e71d04b5a9e6c");
+const botSalt = "k9Xq2mPz7LwR4tVb";
+const botKey = new HmacKey(botSecret);
+const DEVICES = 8;
+let seed = 0x9e3779b9;
+const rand = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 4294967296);
+const hex4 = () => Math.floor(rand() * 65536).toString(16).padStart(4, "0");
+const uuid = () => `${hex4()}${hex4()}-${hex4()}-4${hex4().slice(1)}-a${hex4().slice(1)}-${hex4()}${hex4()}${hex4()}`;
+const devices = Array.from({ length: DEVICES }, (_, d) => {
+  const prefix = `MessengerBotR|LOA.i|${uuid()}|${d % 2 ? "unknown" : "02:00:00:00:00:00"}|192.168.${d}.${100 + d * 7}|`;
+  return { prefix, bytes: enc.encode(prefix), key: botKey.prefixed(enc.encode(prefix)) };
+});
+const pFull: Uint8Array[] = [];
+const pRest: Uint8Array[] = [];
+const pMacs: Uint8Array[] = [];
+const pItems: VerifyItem[] = [];
+const pPlainItems: VerifyItem[] = [];
+for (let i = 0; i < N; i++) {
+  const dev = devices[i % DEVICES]!;
+  const rest = enc.encode(`${1_737_354_645_123 + i * 997}|${botSalt}`);
+  const full = enc.encode(dev.prefix + new TextDecoder().decode(rest));
+  const mac = new Uint8Array(createHmac("sha256", botSecret).update(full).digest());
+  pFull.push(full);
+  pRest.push(rest);
+  pMacs.push(mac);
+  pItems.push({ key: dev.key, message: rest, mac });
+  pPlainItems.push({ key: botKey, message: full, mac });
+}
+const pLens = pFull.map((m) => m.length);
+const pGroups: VerifyItem[][] = [];
+const pPlainGroups: VerifyItem[][] = [];
+for (let i = 0; i < N; i += 16) {
+  pGroups.push(pItems.slice(i, i + 16));
+  pPlainGroups.push(pPlainItems.slice(i, i + 16));
+}
+{
+  const check = verifyBatch(pItems).every(Boolean) && verifyBatch(pPlainItems).every(Boolean);
+  if (!check) throw new Error("protocol-shaped bench: a prefixed MAC did not verify");
+}
+const pOut: boolean[] = [];
+const pBatch16 = measure("auth: WASM verifyBatch, prefix states (16/call)", N, () => {
+  for (const g of pGroups) {
+    verifyBatch(g, pOut);
+    if (pOut[0]) sink++;
+  }
+}, "msg", "per-device prefix state + 'timestamp|SALT'");
+const pPlain16 = measure("auth: WASM verifyBatch, whole string (16/call)", N, () => {
+  for (const g of pPlainGroups) {
+    verifyBatch(g, pOut);
+    if (pOut[0]) sink++;
+  }
+}, "msg", "no prefix state");
+const pSingle = measure("auth: WASM PrefixedKey.verify", N, () => {
+  for (let i = 0; i < N; i++) if (pItems[i]!.key.verify(pRest[i]!, pMacs[i]!)) sink++;
+}, "msg");
+let pBun = NaN;
+if (typeof Bun !== "undefined") {
+  pBun = measure("auth: Bun.CryptoHasher + timingSafeEqual", N, () => {
+    for (let i = 0; i < N; i++) {
+      if (timingSafeEqual(new Bun.CryptoHasher("sha256", botSecret).update(pFull[i]!).digest(), pMacs[i]!)) sink++;
+    }
+  }, "msg", "whole signed string");
+}
+const pNode = measure("auth: node:crypto createHmac + timingSafeEqual", N, () => {
+  for (let i = 0; i < N; i++) {
+    if (timingSafeEqual(createHmac("sha256", botSecret).update(pFull[i]!).digest(), pMacs[i]!)) sink++;
+  }
+}, "msg", "whole signed string");
+
 // ---- report ----
 const fmt = (ns: number) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} us` : `${ns.toFixed(0)} ns`);
 console.log(`runtime: ${runtime}; msgs 100-200 B, 32-byte key; scan buffer 64 KiB, ${LINE}-byte lines`);
+console.log(`auth rows: ${DEVICES} devices, signed strings ${Math.min(...pLens)}-${Math.max(...pLens)} B, prefixes ${Math.min(...devices.map((d) => d.bytes.length))}-${Math.max(...devices.map((d) => d.bytes.length))} B`);
 console.log("| case | time | per |  |");
 console.log("|---|---:|---|---|");
 for (const r of rows) {
@@ -141,6 +217,9 @@ const ratios = {
   batchVsSingleVerify: wasmSingle / wasmBatch,
   batchVsBunCryptoHasher: bunHasher / wasmBatch,
   batchVsNodeCreateHmac: nodeHmac / wasmBatch,
+  authPrefixBatch16VsWholeStringBatch16: pPlain16 / pBatch16,
+  authPrefixBatch16VsBunCryptoHasher: pBun / pBatch16,
+  authPrefixBatch16VsNodeCreateHmac: pNode / pBatch16,
 };
 console.log("ratios (>1 means WASM faster):");
 for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${Number.isNaN(v) ? "n/a" : v.toFixed(2) + "x"}`);
@@ -148,5 +227,5 @@ for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${Number.isNaN
 const dir = new URL("../results/", import.meta.url);
 mkdirSync(dir, { recursive: true });
 const file = new URL(`bench-wasm-${runtime.split(" ")[0]}.json`, dir);
-writeFileSync(file, JSON.stringify({ runtime, date: new Date().toISOString(), rows, ratios, extra: { push4k, push1k, wasmSign, wasmBatch16 }, sink }, null, 2) + "\n");
+writeFileSync(file, JSON.stringify({ runtime, date: new Date().toISOString(), rows, ratios, extra: { push4k, push1k, wasmSign, wasmBatch16, pSingle }, sink }, null, 2) + "\n");
 console.log(`wrote ${file.pathname}`);
