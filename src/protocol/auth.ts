@@ -30,7 +30,36 @@ function hexToBytes(hex: string, out: Uint8Array): boolean {
   return true;
 }
 
-type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache };
+/** Writes a non-negative safe integer in decimal ASCII at out[at..]; returns the digit count.
+ *  Two int32 halves (below and above 10^8), so no floating-point modulo. */
+function writeDecimal(n: number, out: Uint8Array, at: number): number {
+  let hi = Math.floor(n / 1e8);
+  let lo = n - hi * 1e8; // exact; the quotient may be off by one after rounding
+  if (lo < 0) (hi--, (lo += 1e8));
+  else if (lo >= 1e8) (hi++, (lo -= 1e8));
+  let len = 0;
+  if (hi > 0) {
+    len = 1;
+    for (let p = 10; p <= hi; p *= 10) len++;
+    for (let i = at + len - 1, h = hi | 0; i >= at; i--) {
+      const q = (h / 10) | 0;
+      out[i] = 48 + h - q * 10;
+      h = q;
+    }
+    len += 8; // lo with leading zeros
+  } else {
+    len = 1;
+    for (let p = 10; p <= lo; p *= 10) len++;
+  }
+  for (let i = at + len - 1, l = lo | 0, k = 0; k < 8 && i >= at; i--, k++) {
+    const q = (l / 10) | 0;
+    out[i] = 48 + l - q * 10;
+    l = q;
+  }
+  return len;
+}
+
+type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache; /** UTF-8 of "|" + salt */ saltTail: Uint8Array };
 
 /** A cached prefix state: the bot it was made for (checked on every hit) and its age. */
 type PrefixEntry = { bot: BotEntry; key: PrefixedKey; seq: number };
@@ -79,7 +108,12 @@ export class AuthVerifier {
     this.#windowMs = windowMs;
     this.#prefixMax = Math.max(1, options.prefixCacheMax ?? 50_000);
     for (const b of bots) {
-      this.#keys.set(b.name, { key: new HmacKey(enc.encode(b.secret)), salt: b.salt, replay: new ReplayCache(windowMs) });
+      this.#keys.set(b.name, {
+        key: new HmacKey(enc.encode(b.secret)),
+        salt: b.salt,
+        replay: new ReplayCache(windowMs),
+        saltTail: enc.encode(`|${b.salt}`),
+      });
     }
   }
 
@@ -109,15 +143,18 @@ export class AuthVerifier {
       throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
     }
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
-    // signed = prefix + rest; the prefix's state comes from the cache
-    const rest = `${a.timestamp}|${bot.salt}`;
-    const buf = this.#take(32 + rest.length * 3);
+    // signed = prefix + `${timestamp}|${salt}`; the prefix's state comes from the cache,
+    // the rest is written as bytes (decimal digits, then the bot's "|salt")
+    const salt = bot.saltTail;
+    const buf = this.#take(32 + 16 + salt.length); // a safe integer has at most 16 digits
     const mac = buf.subarray(0, 32);
     if (!hexToBytes(a.signature, mac)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
     const key = this.#prefixKey(bot, `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`);
-    const { written } = enc.encodeInto(rest, buf.subarray(32));
-    this.#used += 32 + written;
-    return { key, message: buf.subarray(32, 32 + written), mac, block: a, replay: bot.replay, replayKey: macKey(mac) };
+    const digits = writeDecimal(a.timestamp, buf, 32);
+    buf.set(salt, 32 + digits);
+    const len = digits + salt.length;
+    this.#used += 32 + len;
+    return { key, message: buf.subarray(32, 32 + len), mac, block: a, replay: bot.replay, replayKey: macKey(mac) };
   }
 
   /** The bot's prefix state for `prefix`, cached; roughly least recently used ones go first. */

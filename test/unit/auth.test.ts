@@ -201,6 +201,20 @@ describe("AuthVerifier prefix states (cached inner hash state of clientType|botN
     v.dispose();
   });
 
+  test("timestamps of every digit count, up to the largest safe integer, are signed as their decimal string", () => {
+    const v = new AuthVerifier(bots, Number.MAX_SAFE_INTEGER);
+    const stamps = [0, 1, 9, 10, 99, 100, 12_345_678, 99_999_999, 100_000_000, 100_000_001, 199_999_999, 999_999_999_999,
+      1_737_354_645_123, 9_999_999_999_999, 10_000_000_000_000, 1e15, 1e15 + 7, 9_007_199_254_740_990, Number.MAX_SAFE_INTEGER];
+    for (let i = 1; i < 16; i++) stamps.push(10 ** i - 1, 10 ** i, 10 ** i + 99_999_999);
+    for (const ts of new Set(stamps)) {
+      expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, ts), 0))).toBe("OK");
+      const off = signAuth(id, ts);
+      off.timestamp = ts === 0 ? 1 : ts - 1;
+      expect(codeOf(() => v.verify(id.botName, id.deviceId, off, 0))).toBe("AUTH_BAD_SIGNATURE");
+    }
+    v.dispose();
+  });
+
   test("the default bound is 50,000 states", () => {
     const v = new AuthVerifier(bots, 300_000);
     const sig = "ab".repeat(32); // check() does not look at the MAC yet
