@@ -38,7 +38,7 @@ export function renderMetrics(deps: AdminDeps): string {
   w.labeled("botgate_protocol_errors_total", "Protocol errors answered, by code.", m.protocolErrors);
   w.counter("botgate_dropped_not_approved_total", "Chat messages dropped because the device is not approved.", m.droppedNotApproved.value);
   w.counter("botgate_bytes_in_total", "Bytes received from phones.", m.bytesIn.value);
-  w.counter("botgate_bytes_out_total", "Bytes queued to phones.", m.bytesOut.value);
+  w.counter("botgate_bytes_out_total", "Bytes of lines encoded for phones (after a line is queued, at the flush that joins it into a socket write).", m.bytesOut.value);
   let queued = 0;
   for (const s of g.connections) queued += s.writer.pendingBytes;
   w.gauge("botgate_outbound_queued_bytes", "Bytes waiting in per-connection write queues.", queued);

@@ -141,7 +141,7 @@ export class Gateway implements SessionHost, Outbound {
    * check, takeover proof, errors, dispatch) then runs event by event, in order.
    */
   onEvents(s: Session, items: ReadonlyArray<EventFrame | BotgateError>): void {
-    const now = Date.now();
+    const now = s.lastInboundAt;
     const pre: Array<PreVerified | undefined> = new Array(items.length);
     const batch: PreparedAuth[] = [];
     for (let i = 0; i < items.length; i++) {
@@ -284,7 +284,7 @@ export class Gateway implements SessionHost, Outbound {
 
   #verify(s: Session, auth: unknown, pre: PreVerified | undefined): boolean {
     try {
-      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, Date.now());
+      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt);
       else if ("item" in pre) this.auth.commit(pre.item, pre.macOk);
       else throw pre.error;
       if (s.awaitingProof) this.#takeOver(s);
@@ -318,7 +318,7 @@ export class Gateway implements SessionHost, Outbound {
     const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId, key: s.key };
     this.dispatcher?.submit({
       origin,
-      device: { botName: s.botName, deviceId: s.deviceId, address: s.address, clientVersion: s.handshake?.version ?? "" },
+      device: s.deviceInfo,
       message: {
         bot: s.botName,
         room: d.room,
@@ -332,7 +332,7 @@ export class Gateway implements SessionHost, Outbound {
         timestamp: d.timestamp,
         packageName: d.packageName,
         threadId: d.threadId,
-        receivedAt: Date.now(),
+        receivedAt: s.lastInboundAt,
       },
     });
   }

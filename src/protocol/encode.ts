@@ -1,18 +1,17 @@
-/** Server -> phone lines, byte-exact with the deployed protocol. */
-const enc = new TextEncoder();
-
-function line(obj: unknown): Uint8Array {
-  return enc.encode(JSON.stringify(obj) + "\n");
-}
+/**
+ * Server -> phone lines, byte-exact with the deployed protocol. Each returns
+ * the JSON text of one line WITHOUT its LF: the session's write queue encodes
+ * it and adds the LF when it flushes (no byte array per line).
+ */
 
 export const SERVER_VERSION = "1.0.0";
 
-export function handshakeComplete(success: boolean, approved: boolean, message: string): Uint8Array {
-  return line({ event: "handshakeComplete", data: { success, approved, message, server_version: SERVER_VERSION } });
+export function handshakeComplete(success: boolean, approved: boolean, message: string): string {
+  return JSON.stringify({ event: "handshakeComplete", data: { success, approved, message, server_version: SERVER_VERSION } });
 }
 
-export function ping(botName: string, serverTimestamp: number): Uint8Array {
-  return line({ event: "ping", data: { bot_name: botName, server_timestamp: serverTimestamp } });
+export function ping(botName: string, serverTimestamp: number): string {
+  return JSON.stringify({ event: "ping", data: { bot_name: botName, server_timestamp: serverTimestamp } });
 }
 
 export interface OutboundMessage {
@@ -22,12 +21,12 @@ export interface OutboundMessage {
   mediaWaitTime?: number;
 }
 
-export function messageResponse(m: OutboundMessage): Uint8Array {
+export function messageResponse(m: OutboundMessage): string {
   const data: Record<string, unknown> = { room: m.room, text: m.text, channel_id: m.channelId };
   if (m.mediaWaitTime !== undefined) data.media_wait_time = m.mediaWaitTime;
-  return line({ event: "messageResponse", data });
+  return JSON.stringify({ event: "messageResponse", data });
 }
 
-export function errorEvent(code: string, message: string, timestamp: number): Uint8Array {
-  return line({ event: "error", data: { code, message, timestamp } });
+export function errorEvent(code: string, message: string, timestamp: number): string {
+  return JSON.stringify({ event: "error", data: { code, message, timestamp } });
 }

@@ -52,9 +52,10 @@ function serveConn(c: DenoConn, accept: (conn: Connection) => ConnectionHandler)
       if (closed) return -1;
       if (writing) return 0;
       writing = true;
+      const own = data.slice(); // the caller reuses `data` once write() returns
       (async () => {
         let off = 0;
-        while (off < data.length) off += await c.write(data.subarray(off));
+        while (off < own.length) off += await c.write(own.subarray(off));
       })().then(
         () => {
           writing = false;

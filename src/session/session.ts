@@ -1,3 +1,4 @@
+import type { DeviceInfo } from "../bot/types.ts";
 import type { Config } from "../config/options.ts";
 import { BotgateError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
@@ -83,6 +84,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   #timer: ScopedTimer;
   #lastInboundAt = 0;
   #address: string | null = null;
+  #deviceInfo: DeviceInfo | null = null;
   #nextPingAt = 0;
 
   constructor(conn: Connection, host: SessionHost) {
@@ -97,6 +99,16 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     this.#framer = new LineFramer(cfg.maxLineBytes);
     this.writer = new WriteQueue(conn, cfg.outboundCapBytes, this);
     this.#timer = this.scope.timeout(cfg.handshakeTimeoutMs, this, "handshake-deadline");
+  }
+
+  /** When the current (or last) read arrived, epoch ms: the receive time of its lines. */
+  get lastInboundAt(): number {
+    return this.#lastInboundAt;
+  }
+
+  /** What bot handlers see of this phone; built on first use, shared by its messages, frozen. */
+  get deviceInfo(): DeviceInfo {
+    return (this.#deviceInfo ??= Object.freeze({ botName: this.botName, deviceId: this.deviceId, address: this.address, clientVersion: this.handshake?.version ?? "" }));
   }
 
   /** "ip:port", built on first use (an idle phone never needs it). */
@@ -212,15 +224,20 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
 
   // ---- actions -----------------------------------------------------------
 
-  send(bytes: Uint8Array, event: string): boolean {
+  /** Queue one line (JSON text from protocol/encode, without its LF). */
+  send(line: string, event: string): boolean {
     if (this.state === "closed") return false;
-    const ok = this.writer.write(bytes);
+    const ok = this.writer.writeLine(line);
     if (ok) {
       this.linesOut++;
       this.#host.metrics.messagesOut.inc(event);
-      this.#host.metrics.bytesOut.inc(bytes.length);
     }
     return ok;
+  }
+
+  /** The write queue encoded lines of ours (counted when encoded, so the figure is exact bytes). */
+  onEncoded(bytes: number): void {
+    this.#host.metrics.bytesOut.inc(bytes);
   }
 
   sendError(err: BotgateError): void {

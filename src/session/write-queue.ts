@@ -1,11 +1,30 @@
 import type { Connection } from "../transport/types.ts";
 
+export interface WriteQueueOwner {
+  /** Unsent data passed capBytes: the peer stopped reading. */
+  onWriteOverflow(): void;
+  /** Bytes of text lines just encoded (exact; for the bytes-out metric). */
+  onEncoded?(bytes: number): void;
+}
+
+const enc = new TextEncoder();
+const LF = 10;
+/**
+ * Process-wide buffer that a flush joins its parts into. Connection.write()
+ * keeps no reference to what it was given, so the next flush can reuse it.
+ * Flushes larger than this get a buffer of their own (it never grows).
+ */
+const JOIN_BYTES = 256 * 1024;
+let joinBuf: Uint8Array | null = null;
+
 /**
  * The only way bytes reach a socket. Writes made in the same tick are
  * coalesced into one syscall; what the kernel does not take is kept (in
  * order) and resumed on drain. Above `capBytes` of unsent data the peer is a
  * slow consumer and the owner's `onWriteOverflow()` is called once.
  *
+ * Text lines (writeLine) stay strings until the flush, which encodes them
+ * straight into the outgoing buffer: no byte array per line, no second copy.
  * An idle queue holds no arrays; one process-wide microtask flushes every
  * queue written in the tick.
  */
@@ -15,9 +34,9 @@ export class WriteQueue {
 
   readonly #conn: Connection;
   readonly #capBytes: number;
-  readonly #owner: { onWriteOverflow(): void };
-  /** Unsent buffers in order; null when empty. */
-  #pending: Uint8Array[] | null = null;
+  readonly #owner: WriteQueueOwner;
+  /** Unsent parts in order (bytes, or text lines without their LF); null when empty. */
+  #pending: Array<Uint8Array | string> | null = null;
   #pendingBytes = 0;
   #dirty = false;
   #blocked = false;
@@ -25,7 +44,7 @@ export class WriteQueue {
   #waiters: Array<() => void> | null = null;
   bytesWritten = 0;
 
-  constructor(conn: Connection, capBytes: number, owner: { onWriteOverflow(): void }) {
+  constructor(conn: Connection, capBytes: number, owner: WriteQueueOwner) {
     this.#conn = conn;
     this.#capBytes = capBytes;
     this.#owner = owner;
@@ -33,10 +52,28 @@ export class WriteQueue {
 
   /** Queue bytes; false when the queue is closed or just overflowed. */
   write(bytes: Uint8Array): boolean {
+    return this.#queue(bytes, bytes.length);
+  }
+
+  /**
+   * Queue `text` plus LF, UTF-8 encoded at the flush. Until then it counts as
+   * text.length + 1 bytes (a lower bound: exact for ASCII, up to 3x under for
+   * Korean); behind a blocked write it is encoded at once, so a backlog is
+   * always counted exactly against the cap.
+   */
+  writeLine(text: string): boolean {
     if (this.#closed) return false;
-    if (this.#pending === null) this.#pending = [bytes];
-    else this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
+    if (!this.#blocked) return this.#queue(text, text.length + 1);
+    const bytes = enc.encode(text + "\n");
+    this.#owner.onEncoded?.(bytes.length);
+    return this.#queue(bytes, bytes.length);
+  }
+
+  #queue(part: Uint8Array | string, size: number): boolean {
+    if (this.#closed) return false;
+    if (this.#pending === null) this.#pending = [part];
+    else this.#pending.push(part);
+    this.#pendingBytes += size;
     if (this.#pendingBytes > this.#capBytes) {
       this.close();
       this.#owner.onWriteOverflow();
@@ -93,7 +130,8 @@ export class WriteQueue {
     this.#dirty = false;
     const pending = this.#pending;
     if (this.#blocked || this.#closed || pending === null) return;
-    const buf = pending.length === 1 ? pending[0]! : concat(pending, this.#pendingBytes);
+    const only = pending.length === 1 ? pending[0]! : null;
+    const buf = only !== null && typeof only !== "string" ? only : this.#join(pending);
     const n = this.#conn.write(buf);
     if (n < 0) {
       this.close();
@@ -105,10 +143,38 @@ export class WriteQueue {
       this.#pendingBytes = 0;
       this.#release();
     } else {
-      this.#pending = [buf.subarray(n)];
-      this.#pendingBytes = buf.length - n;
+      // The shared join buffer is reused by the next flush: keep a copy of the rest.
+      const rest = buf.buffer === joinBuf?.buffer ? buf.slice(n) : buf.subarray(n);
+      this.#pending = [rest];
+      this.#pendingBytes = rest.length;
       this.#blocked = true;
     }
+  }
+
+  /** All parts, in order, as one byte buffer (text lines encoded, LF added). */
+  #join(parts: Array<Uint8Array | string>): Uint8Array {
+    let max = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      max += typeof p === "string" ? p.length * 3 + 1 : p.length; // UTF-8 is at most 3 bytes per UTF-16 unit
+    }
+    const out = max <= JOIN_BYTES ? (joinBuf ??= new Uint8Array(JOIN_BYTES)) : new Uint8Array(max);
+    let o = 0;
+    let encoded = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (typeof p === "string") {
+        const start = o;
+        o += enc.encodeInto(p, out.subarray(o)).written;
+        out[o++] = LF;
+        encoded += o - start;
+      } else {
+        out.set(p, o);
+        o += p.length;
+      }
+    }
+    if (encoded > 0) this.#owner.onEncoded?.(encoded);
+    return out.subarray(0, o);
   }
 
   #release(): void {
@@ -117,14 +183,4 @@ export class WriteQueue {
     this.#waiters = null;
     for (const r of w) r();
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

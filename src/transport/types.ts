@@ -6,7 +6,11 @@
 export interface Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** Bytes the kernel accepted now (may be fewer than asked, or 0); -1 once closed. */
+  /**
+   * Bytes the kernel accepted now (may be fewer than asked, or 0); -1 once closed.
+   * Must not keep `data` after returning: the caller reuses the buffer (an
+   * adapter that writes asynchronously copies what it accepted).
+   */
   write(data: Uint8Array): number;
   /** Graceful close; callers flush everything first (Bun's end(data) drops bytes). */
   end(): void;

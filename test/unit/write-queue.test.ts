@@ -99,4 +99,63 @@ describe("WriteQueue", () => {
     await w;
     expect(q.write(bytes(2))).toBe(false);
   });
+  test("text lines are encoded at the flush, in order with bytes, LF added, counted exactly", async () => {
+    const c = new FakeConn();
+    const encoded: number[] = [];
+    const q = new WriteQueue(c, 1024, { onWriteOverflow() {}, onEncoded: (n) => encoded.push(n) });
+    q.writeLine('{"room":"테스트방 🎉"}');
+    q.write(bytes(7));
+    q.writeLine("ascii");
+    expect(c.writes).toBe(0);
+    await tick();
+    expect(c.writes).toBe(1);
+    const want = [...new TextEncoder().encode('{"room":"테스트방 🎉"}\n'), 7, ...new TextEncoder().encode("ascii\n")];
+    expect(c.received).toEqual(want);
+    expect(encoded).toEqual([want.length - 1]);
+    expect(q.pendingBytes).toBe(0);
+  });
+
+  test("the rest of a partial write survives other queues' flushes (the join buffer is shared)", async () => {
+    const a = new FakeConn();
+    a.budget = 5;
+    const qa = new WriteQueue(a, 1 << 20, { onWriteOverflow() {} });
+    const b = new FakeConn();
+    const qb = new WriteQueue(b, 1 << 20, { onWriteOverflow() {} });
+    qa.writeLine("가나다라마");
+    qa.writeLine("bytes after");
+    await tick();
+    expect(a.received.length).toBe(5);
+    qb.writeLine("x".repeat(500)); // reuses the join buffer
+    qb.writeLine("y".repeat(500));
+    await tick();
+    a.budget = Infinity;
+    qa.drain();
+    expect(new TextDecoder().decode(new Uint8Array(a.received))).toBe("가나다라마\nbytes after\n");
+    expect(new TextDecoder().decode(new Uint8Array(b.received))).toBe("x".repeat(500) + "\n" + "y".repeat(500) + "\n");
+  });
+
+  test("behind a blocked write, text lines count their exact UTF-8 bytes against the cap", async () => {
+    const c = new FakeConn();
+    c.budget = 0;
+    let overflows = 0;
+    const q = new WriteQueue(c, 100, { onWriteOverflow: () => overflows++ });
+    expect(q.writeLine("a")).toBe(true);
+    await tick(); // blocked now, 2 bytes kept
+    expect(q.pendingBytes).toBe(2);
+    expect(q.writeLine("한".repeat(30))).toBe(true); // 91 bytes: 93 in all
+    expect(q.pendingBytes).toBe(93);
+    expect(q.writeLine("한".repeat(3))).toBe(false); // 10 more: over 100
+    expect(overflows).toBe(1);
+  });
+
+  test("a flush larger than the shared join buffer gets its own buffer", async () => {
+    const c = new FakeConn();
+    const q = new WriteQueue(c, 4 << 20, { onWriteOverflow() {} });
+    const big = "é".repeat(200_000); // 400,000 bytes of UTF-8
+    q.writeLine(big);
+    q.writeLine("end");
+    await tick();
+    expect(c.received.length).toBe(400_000 + 1 + 4);
+    expect(new TextDecoder().decode(new Uint8Array(c.received.slice(-4)))).toBe("end\n");
+  });
 });
