@@ -36,3 +36,10 @@ test("bench --quick runs the echo limit and botgate and prints the table", async
     rmSync(out, { recursive: true, force: true });
   }
 }, 90_000);
+
+test("bench:hotpath pushes presigned lines through the real gateway and gets every reply", async () => {
+  const r = await run("scripts/bench-hotpath.ts", ["--phones", "4", "--messages", "800", "--rounds", "2"]);
+  expect(r.out).toMatch(/round 2: \d+ messages/);
+  expect(r.out).toMatch(/ns CPU per message .*; errors 0/);
+  expect(r.code).toBe(0);
+}, 60_000);
