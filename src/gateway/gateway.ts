@@ -314,26 +314,14 @@ export class Gateway implements SessionHost, Outbound {
       return;
     }
     const d = f.data;
+    d.bot = s.botName;
+    d.receivedAt = s.lastInboundAt;
     this.rooms.note(s.botName, d.channelId, d.room);
     const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId, key: s.key };
     this.dispatcher?.submit({
       origin,
       device: s.deviceInfo,
-      message: {
-        bot: s.botName,
-        room: d.room,
-        text: d.text,
-        sender: d.sender,
-        isGroupChat: d.isGroupChat,
-        channelId: d.channelId,
-        logId: d.logId,
-        userHash: d.userHash,
-        isMention: d.isMention,
-        timestamp: d.timestamp,
-        packageName: d.packageName,
-        threadId: d.threadId,
-        receivedAt: s.lastInboundAt,
-      },
+      message: d,
     });
   }
 

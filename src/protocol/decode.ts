@@ -70,6 +70,7 @@ export function decodeEvent(o: Record<string, unknown>): EventFrame {
     const text = d.text;
     if (typeof text !== "string") throw new BotgateError("BAD_REQUEST", `"text" must be a string`);
     const data: AnalyzeData = {
+      bot: "", // set by the gateway (the session's bot, not the phone's claim)
       room: reqString(d, "room", "BAD_REQUEST", 1024),
       text,
       sender: typeof d.sender === "string" ? d.sender : "",
@@ -79,9 +80,9 @@ export function decodeEvent(o: Record<string, unknown>): EventFrame {
       userHash: optString(d, "userHash", 128),
       isMention: d.isMention === true,
       timestamp: optString(d, "timestamp", 64),
-      botName: optString(d, "botName", 64),
       packageName: optString(d, "packageName", 128),
       threadId: optString(d, "threadId", 64),
+      receivedAt: 0, // set by the gateway
     };
     return { kind: "analyze", data, auth: d.auth };
   }

@@ -1,4 +1,5 @@
 /** Typed frames of the MessengerBot R bridge protocol v3.2.x (see docs/protocol.md). */
+import type { ChatMessage } from "../bot/types.ts";
 
 export interface HandshakeFrame {
   kind: "handshake";
@@ -23,20 +24,12 @@ export interface AuthBlock {
   signature: string;
 }
 
-export interface AnalyzeData {
-  room: string;
-  text: string;
-  sender: string;
-  isGroupChat: boolean;
-  channelId: string | null;
-  logId: string | null;
-  userHash: string | null;
-  isMention: boolean;
-  timestamp: string | null;
-  botName: string | null;
-  packageName: string | null;
-  threadId: string | null;
-}
+/**
+ * An analyze event's `data`, already in the shape bot handlers get
+ * (ChatMessage): the gateway fills in `bot` and `receivedAt` and hands the
+ * same object on, so a chat message is one object, not two.
+ */
+export type AnalyzeData = ChatMessage;
 
 export interface AnalyzeFrame {
   kind: "analyze";
