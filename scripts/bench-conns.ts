@@ -21,6 +21,12 @@ const f = parseFlags(process.argv.slice(2), { phones: 10_000, "ping-ms": 4000, c
 if (f.quick) Object.assign(f, { phones: 200, "ping-ms": 500, cycles: 1 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** RSS after a full GC and a 1 s pause (the allocators return freed pages on their own schedule), as the soak reads it. */
+async function settled(): Promise<{ rss: number; heapUsed: number }> {
+  await server.request("gc");
+  await sleep(1000);
+  return server.request("gc");
+}
 const MiB = 2 ** 20;
 const serverCfg = { pingIntervalMs: f["ping-ms"], idleTimeoutMs: f["ping-ms"] * 3, handshakeTimeoutMs: 10_000 };
 const server = new Child("conns/server", join(import.meta.dir, "bench/server.ts"), [JSON.stringify(serverCfg)], { bunFlags: SERVER_BUN_FLAGS });
@@ -31,14 +37,15 @@ try {
   await client.event("ready", 30_000);
   await client.request("init", { host: "127.0.0.1", port, phones: f.phones, presignPings: f.cycles + 4 }, 120_000);
   await sleep(200);
-  const base = await server.request("gc");
+  const base = await settled();
   const types0: Record<string, number> = await server.request("heapTypes");
   console.log(`bench:conns: ${f.phones} phones, server ping every ${f["ping-ms"]} ms; server RSS before ${(base.rss / MiB).toFixed(1)} MiB`);
 
   const conn = await client.request("connect", { wave: 500 }, 300_000);
   await sleep(500);
   const s1 = await server.request("stats");
-  const full = await server.request("gc");
+  const quick = await server.request("gc");
+  const full = await settled();
   const types1: Record<string, number> = await server.request("heapTypes");
   const perPhoneTypes = Object.entries(types1)
     .map(([k, v]) => [k, (v - (types0[k] ?? 0)) / f.phones] as const)
@@ -48,6 +55,7 @@ try {
   const heapPer = (full.heapUsed - base.heapUsed) / f.phones;
   console.log(`  connected ${conn.ok}/${f.phones} in ${(conn.wallMs / 1000).toFixed(2)} s (handshake p50 ${conn.p50Ms.toFixed(1)} ms, p99 ${conn.p99Ms.toFixed(1)} ms); sessions on server ${s1.sessions}`);
   console.log(`  server RSS ${(full.rss / MiB).toFixed(1)} MiB: ${(rssPer / 1024).toFixed(2)} KiB RSS and ${(heapPer / 1024).toFixed(2)} KiB JS heap per idle authenticated phone`);
+  console.log(`    (RSS read right after the GC, before the 1 s pause: ${(quick.rss / MiB).toFixed(1)} MiB, ${((quick.rss - base.rss) / f.phones / 1024).toFixed(2)} KiB per phone)`);
 
   console.log(`  JS objects per phone: ${perPhoneTypes.reduce((a, [, v]) => a + v, 0).toFixed(0)} (${perPhoneTypes.slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")})`);
   await client.request("resetPings");
