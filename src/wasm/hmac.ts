@@ -300,3 +300,85 @@ export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[]
   if (count > 0) flushBatch(count, out);
   return out;
 }
+
+/**
+ * Copies the prefix bytes `key` has not absorbed yet (the last `prefixLength % 64` bytes of a
+ * PrefixedKey; none for an HmacKey) to `out[at..]`; returns how many (< 64). A message packed for
+ * verifyPacked() is these bytes followed by the rest of the message.
+ */
+export function writeTail(key: HmacKey | PrefixedKey, out: Uint8Array, at: number): number {
+  const t = tailOf(key);
+  if (t.length > 0) out.set(t, at);
+  return t.length;
+}
+
+/** One MAC to check from bytes the caller packed into one buffer (see verifyPacked). */
+export interface PackedItem {
+  readonly key: HmacKey | PrefixedKey;
+  /** Offset of the item in the packed bytes: its 32-byte MAC, then its message (writeTail's bytes, then the rest). */
+  readonly at: number;
+  /** Bytes of the message after the MAC (tail + rest). */
+  readonly length: number;
+  /** The verdict, set by verifyPacked(). */
+  macOk: boolean;
+}
+
+/**
+ * Verifies items packed by the caller into `bytes` (no view per item): the packed bytes of a
+ * run of items go into the batch area with one copy, then one WASM batch call (a single item
+ * takes the scalar path inside). Items are best given in ascending `at` order (then the whole
+ * read is one copy); any order is correct. Sets each item's `macOk`.
+ */
+export function verifyPacked(bytes: Uint8Array, items: ArrayLike<PackedItem>): void {
+  const n = items.length;
+  const cap = L.batchCap;
+  const max = L.batchMax;
+  const base = L.batchIn;
+  let h32 = heap32;
+  let first = 0; // index of the run's first item
+  let count = 0;
+  let start = 0; // packed offset of the run's first byte
+  let end = 0;
+  let d = L.batchDesc >>> 2;
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    const code = codeOf(item.key);
+    const at = item.at;
+    const len = item.length;
+    const stop = at + 32 + len;
+    if (count > 0 && (count === max || at < start || Math.max(end, stop) - start > cap)) {
+      flushPacked(bytes, items, first, count, start, end);
+      count = 0;
+      d = L.batchDesc >>> 2;
+    }
+    if (len + 32 > cap) {
+      // Larger than the batch area: streamed through HASH_IN.
+      heap.set(bytes.subarray(at, at + 32), L.macIn);
+      item.macOk = verifyWith(code, EMPTY, bytes.subarray(at + 32, stop));
+      h32 = heap32; // (views are re-read after any call that could have grown memory)
+      first = i + 1;
+      continue;
+    }
+    if (count === 0) {
+      first = i;
+      start = at;
+      end = stop;
+    } else if (stop > end) end = stop;
+    const ptr = base + at - start;
+    h32[d] = code;
+    h32[d + 1] = ptr + 32;
+    h32[d + 2] = len;
+    h32[d + 3] = ptr;
+    d += 4;
+    count++;
+  }
+  if (count > 0) flushPacked(bytes, items, first, count, start, end);
+}
+
+function flushPacked(bytes: Uint8Array, items: ArrayLike<PackedItem>, first: number, count: number, start: number, end: number): void {
+  heap.set(bytes.subarray(start, end), L.batchIn);
+  wasm.verifyBatch(count, MUL_SHIFTS);
+  const h = heap;
+  const res = L.batchOut;
+  for (let k = 0; k < count; k++) items[first + k]!.macOk = h[res + k] === 1;
+}
