@@ -100,30 +100,39 @@ export function decodeEvent(o: Record<string, unknown>): EventFrame {
   return { kind: "unknown", event: event.slice(0, 64) };
 }
 
-/** Shape-check an `auth` block; the signature itself is checked by AuthVerifier. */
+/** Shape-check an `auth` block; the signature itself is checked by AuthVerifier.
+ *  (Field checks written out: no closure or helper object per call; same order and messages.) */
 export function decodeAuth(a: unknown): AuthBlock {
   if (a === undefined || a === null) throw new BotgateError("AUTH_MISSING", "event has no auth block");
   if (typeof a !== "object" || Array.isArray(a)) throw new BotgateError("AUTH_INVALID", "auth must be an object");
   const o = a as Record<string, unknown>;
-  const str = (k: string): string => {
-    const v = o[k];
-    if (typeof v !== "string" || v.length > 256) throw new BotgateError("AUTH_INVALID", `auth.${k} must be a string`);
-    return v;
-  };
   const ts = o.timestamp;
   if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts < 0) {
     throw new BotgateError("AUTH_INVALID", "auth.timestamp must be integer milliseconds");
   }
-  const deviceUUID = str("deviceUUID");
+  const deviceUUID = o.deviceUUID;
+  if (typeof deviceUUID !== "string" || deviceUUID.length > 256) throw new BotgateError("AUTH_INVALID", "auth.deviceUUID must be a string");
+  const clientType = o.clientType;
+  if (typeof clientType !== "string" || clientType.length > 256) throw new BotgateError("AUTH_INVALID", "auth.clientType must be a string");
+  const botName = o.botName;
+  if (typeof botName !== "string" || botName.length > 256) throw new BotgateError("AUTH_INVALID", "auth.botName must be a string");
+  const deviceID = o.deviceID;
+  const macAddress = o.macAddress;
+  if (typeof macAddress !== "string" || macAddress.length > 256) throw new BotgateError("AUTH_INVALID", "auth.macAddress must be a string");
+  const ipAddress = o.ipAddress;
+  if (typeof ipAddress !== "string" || ipAddress.length > 256) throw new BotgateError("AUTH_INVALID", "auth.ipAddress must be a string");
+  const version = o.version;
+  const signature = o.signature;
+  if (typeof signature !== "string" || signature.length > 256) throw new BotgateError("AUTH_INVALID", "auth.signature must be a string");
   return {
-    clientType: str("clientType"),
-    botName: str("botName"),
+    clientType,
+    botName,
     deviceUUID,
-    deviceID: typeof o.deviceID === "string" ? o.deviceID : deviceUUID,
-    macAddress: str("macAddress"),
-    ipAddress: str("ipAddress"),
+    deviceID: typeof deviceID === "string" ? deviceID : deviceUUID,
+    macAddress,
+    ipAddress,
     timestamp: ts,
-    version: typeof o.version === "string" ? o.version : null,
-    signature: str("signature"),
+    version: typeof version === "string" ? version : null,
+    signature,
   };
 }
