@@ -47,7 +47,7 @@ export class ReplayCache {
   }
 }
 
-/** First 52 bits of a MAC as a safe integer. */
-export function macKey(mac: Uint8Array): number {
-  return (((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0) * 0x100000 + ((mac[4]! << 12) | (mac[5]! << 4) | (mac[6]! >> 4));
+/** First 52 bits of a MAC (at `mac[at..]`) as a safe integer. */
+export function macKey(mac: Uint8Array, at = 0): number {
+  return (((mac[at]! << 24) | (mac[at + 1]! << 16) | (mac[at + 2]! << 8) | mac[at + 3]!) >>> 0) * 0x100000 + ((mac[at + 4]! << 12) | (mac[at + 5]! << 4) | (mac[at + 6]! >> 4));
 }
