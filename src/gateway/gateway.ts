@@ -3,7 +3,7 @@ import type { BotOptions, Config } from "../config/options.ts";
 import { BotgateError, toBotgateError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
-import { AuthVerifier, type PreparedAuth } from "../protocol/auth.ts";
+import { AuthVerifier, PreparedAuth } from "../protocol/auth.ts";
 import * as encode from "../protocol/encode.ts";
 import type { AnalyzeFrame, EventFrame, HandshakeFrame, PingFrame } from "../protocol/frames.ts";
 import { Scope } from "../resources/scope.ts";
@@ -15,8 +15,8 @@ import type { DeviceStatus, DeviceStore } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
 import type { Dispatcher, Outbound, ReplyOrigin } from "../pipeline/types.ts";
 
-/** An event's auth block after the batched part of verification: checked and MAC verdict known, or failed a check. */
-type PreVerified = { item: PreparedAuth; macOk: boolean } | { error: unknown };
+/** An event's auth block after the batched part of verification: checked and MAC verdict known (`macOk`), or failed a check. */
+type PreVerified = PreparedAuth | { error: unknown };
 
 const REFUSED: ReadonlySet<DeviceStatus> = new Set(["blocked", "denied", "revoked"]);
 
@@ -142,26 +142,21 @@ export class Gateway implements SessionHost, Outbound {
    */
   onEvents(s: Session, items: ReadonlyArray<EventFrame | BotgateError>): void {
     const now = s.lastInboundAt;
+    const memo = this.auth.memoFor(s);
     const pre: Array<PreVerified | undefined> = new Array(items.length);
     const batch: PreparedAuth[] = [];
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (it instanceof BotgateError || it.kind === "unknown") continue;
       try {
-        const p = this.auth.check(s.botName, s.deviceId, it.auth, now);
-        pre[i] = { item: p, macOk: false };
+        const p = this.auth.check(s.botName, s.deviceId, it.auth, now, memo);
+        pre[i] = p;
         batch.push(p);
       } catch (err) {
         pre[i] = { error: err };
       }
     }
-    if (batch.length > 0) {
-      const ok = this.auth.verifyPrepared(batch);
-      for (let i = 0, k = 0; i < items.length; i++) {
-        const p = pre[i];
-        if (p !== undefined && "item" in p) p.macOk = ok[k++]!;
-      }
-    }
+    if (batch.length > 0) this.auth.verifyPrepared(batch); // sets each item's macOk
     for (let i = 0; i < items.length; i++) {
       if (s.state === "closing" || s.state === "closed") return;
       const it = items[i]!;
@@ -284,8 +279,8 @@ export class Gateway implements SessionHost, Outbound {
 
   #verify(s: Session, auth: unknown, pre: PreVerified | undefined): boolean {
     try {
-      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt);
-      else if ("item" in pre) this.auth.commit(pre.item, pre.macOk);
+      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt, this.auth.memoFor(s));
+      else if (pre instanceof PreparedAuth) this.auth.commit(pre, pre.macOk);
       else throw pre.error;
       if (s.awaitingProof) this.#takeOver(s);
       return true;

@@ -1,5 +1,5 @@
 import { BotgateError } from "../errors.ts";
-import { HmacKey, type PrefixedKey, type VerifyItem, verifyBatch } from "../wasm/core.ts";
+import { HmacKey, type PackedItem, type PrefixedKey, verifyPacked, writeTail } from "../wasm/core.ts";
 import { decodeAuth } from "./decode.ts";
 import type { AuthBlock } from "./frames.ts";
 import { macKey, ReplayCache } from "./replay.ts";
@@ -16,8 +16,8 @@ const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
 
-/** 64 hex chars -> 32 bytes; false if the string is not exactly that. */
-function hexToBytes(hex: string, out: Uint8Array): boolean {
+/** 64 hex chars -> 32 bytes at out[at..]; false if the string is not exactly that. */
+function hexToBytes(hex: string, out: Uint8Array, at: number): boolean {
   if (hex.length !== 64) return false;
   for (let i = 0; i < 32; i++) {
     const a = hex.charCodeAt(2 * i);
@@ -25,9 +25,21 @@ function hexToBytes(hex: string, out: Uint8Array): boolean {
     const hi = a < 128 ? HEX_VALUE[a]! : -1;
     const lo = b < 128 ? HEX_VALUE[b]! : -1;
     if ((hi | lo) < 0) return false;
-    out[i] = (hi << 4) | lo;
+    out[at + i] = (hi << 4) | lo;
   }
   return true;
+}
+
+/** True if `prefix` is exactly `f1|f2|f3|f4|f5|` (what the cache key of these fields would be), without building that string. */
+function isPrefixOf(prefix: string, f1: string, f2: string, f3: string, f4: string, f5: string): boolean {
+  let at = f1.length + f2.length + f3.length + f4.length + f5.length + 5;
+  if (at !== prefix.length) return false;
+  at = 0;
+  if (!prefix.startsWith(f1, at) || prefix.charCodeAt((at += f1.length)) !== 124) return false;
+  if (!prefix.startsWith(f2, ++at) || prefix.charCodeAt((at += f2.length)) !== 124) return false;
+  if (!prefix.startsWith(f3, ++at) || prefix.charCodeAt((at += f3.length)) !== 124) return false;
+  if (!prefix.startsWith(f4, ++at) || prefix.charCodeAt((at += f4.length)) !== 124) return false;
+  return prefix.startsWith(f5, ++at) && prefix.charCodeAt(at + f5.length) === 124;
 }
 
 /** Writes a non-negative safe integer in decimal ASCII at out[at..]; returns the digit count.
@@ -61,24 +73,47 @@ function writeDecimal(n: number, out: Uint8Array, at: number): number {
 
 type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache; /** UTF-8 of "|" + salt */ saltTail: Uint8Array };
 
-/** A cached prefix state: the bot it was made for (checked on every hit) and its age. */
-type PrefixEntry = { bot: BotEntry; key: PrefixedKey; seq: number };
+/** A cached prefix state: the bot it was made for (checked on every hit), its cache key, its age,
+ *  and whether it is still in the cache (an AuthMemo may hold it after it was dropped). */
+type PrefixEntry = { bot: BotEntry; key: PrefixedKey; prefix: string; seq: number; live: boolean };
+
+/**
+ * Per-session memo for AuthVerifier.check(): the prefix state of the session's last event. A phone
+ * signs the same `clientType|botName|deviceUUID|macAddress|ipAddress|` every time, so the next
+ * event usually needs neither the prefix string nor the cache lookup, only a compare of its
+ * fields against the remembered prefix. A hit is exactly a cache hit (same prefix string, same
+ * bot, entry still cached); anything else falls back to the cache and re-points the memo. One
+ * pointer; safe (only slower) if shared.
+ */
+export class AuthMemo {
+  /** @internal */
+  entry: PrefixEntry | null = null;
+}
 
 export interface AuthVerifierOptions {
   /** Most prefix states kept (all bots together); the oldest are dropped first. Default 50,000. */
   prefixCacheMax?: number;
 }
 
-/** An auth block that passed the cheap checks; its MAC is not known good yet. */
-export interface PreparedAuth extends VerifyItem {
-  readonly block: AuthBlock;
-  readonly replay: ReplayCache;
-  /** macKey() of the signature, taken before the bytes are reused. */
-  readonly replayKey: number;
+/** An auth block that passed the cheap checks; `macOk` is set by verifyPrepared(). Its MAC and
+ *  message live in the verifier's arena (at `at`) until the next verifyPrepared() or verify(). */
+export class PreparedAuth implements PackedItem {
+  macOk = false;
+  constructor(
+    readonly key: HmacKey | PrefixedKey,
+    readonly at: number,
+    readonly length: number,
+    readonly block: AuthBlock,
+    readonly replay: ReplayCache,
+    /** macKey() of the signature, taken before the bytes are reused. */
+    readonly replayKey: number,
+  ) {}
 }
 
-/** Scratch bytes for the signed strings and MACs of one read; reset by verifyPrepared(). */
+/** Scratch bytes for the MACs and messages of one read (grown for a larger read); reset by verifyPrepared(). */
 const ARENA_BYTES = 16 * 1024;
+/** A grown arena above this goes back to ARENA_BYTES once its read is verified. */
+const ARENA_KEEP = 256 * 1024;
 
 /**
  * Verifies the `auth` block of phone events: shape, binding to the session's
@@ -94,9 +129,10 @@ const ARENA_BYTES = 16 * 1024;
 export class AuthVerifier {
   readonly #keys = new Map<string, BotEntry>();
   readonly #windowMs: number;
-  readonly #arena = new Uint8Array(ARENA_BYTES);
+  #arena = new Uint8Array(ARENA_BYTES);
   #used = 0;
-  readonly #results: boolean[] = [];
+  readonly #one: PreparedAuth[] = [];
+  readonly #memos = new WeakMap<object, AuthMemo>();
   /** Prefix string -> state, in insertion (or refresh) order. */
   readonly #prefixes = new Map<string, PrefixEntry>();
   readonly #prefixMax: number;
@@ -122,19 +158,31 @@ export class AuthVerifier {
   }
 
   /** Throws an AUTH_* BotgateError, or returns the verified block. */
-  verify(botName: string, deviceId: string, rawAuth: unknown, now: number): AuthBlock {
-    const item = this.check(botName, deviceId, rawAuth, now);
-    const ok = item.key.verify(item.message, item.mac);
-    this.#used = 0;
-    this.#disposeEvicted();
-    return this.commit(item, ok);
+  verify(botName: string, deviceId: string, rawAuth: unknown, now: number, memo?: AuthMemo): AuthBlock {
+    const item = this.check(botName, deviceId, rawAuth, now, memo);
+    const one = this.#one;
+    one[0] = item;
+    try {
+      this.verifyPrepared(one);
+    } finally {
+      one.length = 0;
+    }
+    return this.commit(item, item.macOk);
+  }
+
+  /** The memo for `owner` (e.g. a session), made on first use; held weakly (dies with the owner). */
+  memoFor(owner: object): AuthMemo {
+    let m = this.#memos.get(owner);
+    if (m === undefined) this.#memos.set(owner, (m = new AuthMemo()));
+    return m;
   }
 
   /**
    * Shape, binding, window and hex checks (throws AUTH_* / UNKNOWN_BOT). The
    * item's bytes stay valid until the next verifyPrepared() or verify().
+   * `memo` (one per session) skips the prefix cache lookup while the signed prefix stays the same.
    */
-  check(botName: string, deviceId: string, rawAuth: unknown, now: number): PreparedAuth {
+  check(botName: string, deviceId: string, rawAuth: unknown, now: number, memo?: AuthMemo): PreparedAuth {
     const bot = this.#keys.get(botName);
     if (bot === undefined) throw new BotgateError("UNKNOWN_BOT", `unknown bot`);
     const a = decodeAuth(rawAuth);
@@ -145,45 +193,62 @@ export class AuthVerifier {
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
     // signed = prefix + `${timestamp}|${salt}`; the prefix's state comes from the cache,
     // the rest is written as bytes (decimal digits, then the bot's "|salt")
+    // Arena layout per item: the MAC (32 bytes), the prefix bytes the state has not absorbed
+    // (< 64), the timestamp's digits (<= 16 for a safe integer), then the bot's "|salt".
     const salt = bot.saltTail;
-    const buf = this.#take(32 + 16 + salt.length); // a safe integer has at most 16 digits
-    const mac = buf.subarray(0, 32);
-    if (!hexToBytes(a.signature, mac)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
-    const key = this.#prefixKey(bot, `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`);
-    const digits = writeDecimal(a.timestamp, buf, 32);
-    buf.set(salt, 32 + digits);
-    const len = digits + salt.length;
-    this.#used += 32 + len;
-    return { key, message: buf.subarray(32, 32 + len), mac, block: a, replay: bot.replay, replayKey: macKey(mac) };
+    const at = this.#reserve(32 + 63 + 16 + salt.length);
+    const buf = this.#arena;
+    if (!hexToBytes(a.signature, buf, at)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
+    let e = memo?.entry;
+    if (e != null && e.live && e.bot === bot && isPrefixOf(e.prefix, a.clientType, a.botName, a.deviceUUID, a.macAddress, a.ipAddress)) this.#touch(e);
+    else {
+      e = this.#prefixEntry(bot, `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`);
+      if (memo !== undefined) memo.entry = e;
+    }
+    const key = e.key;
+    let p = at + 32;
+    p += writeTail(key, buf, p);
+    p += writeDecimal(a.timestamp, buf, p);
+    buf.set(salt, p);
+    p += salt.length;
+    this.#used = p;
+    return new PreparedAuth(key, at, p - at - 32, a, bot.replay, macKey(buf, at));
   }
 
   /** The bot's prefix state for `prefix`, cached; roughly least recently used ones go first. */
-  #prefixKey(bot: BotEntry, prefix: string): PrefixedKey {
+  #prefixEntry(bot: BotEntry, prefix: string): PrefixEntry {
     const cache = this.#prefixes;
     const e = cache.get(prefix);
     if (e !== undefined && e.bot === bot) {
-      // Refresh only entries from the older half, so a hit is usually just the get().
-      if (this.#prefixSeq - e.seq > this.#prefixMax >> 1) {
-        cache.delete(prefix);
-        e.seq = this.#prefixSeq++;
-        cache.set(prefix, e);
-      }
-      return e.key;
+      this.#touch(e);
+      return e;
     }
     // A miss, or the same string for another bot (a '|' inside clientType or botName):
     // a state is only ever used with the key it was made from.
     if (e !== undefined) {
       cache.delete(prefix);
+      e.live = false;
       this.#evicted.push(e.key);
     }
     while (cache.size >= this.#prefixMax) {
-      const [oldest, old] = cache.entries().next().value!;
-      cache.delete(oldest);
+      const old = cache.values().next().value!;
+      cache.delete(old.prefix);
+      old.live = false;
       this.#evicted.push(old.key);
     }
-    const key = bot.key.prefixed(enc.encode(prefix));
-    cache.set(prefix, { bot, key, seq: this.#prefixSeq++ });
-    return key;
+    const entry: PrefixEntry = { bot, key: bot.key.prefixed(enc.encode(prefix)), prefix, seq: this.#prefixSeq++, live: true };
+    cache.set(prefix, entry);
+    return entry;
+  }
+
+  /** A hit: refresh only entries from the older half, so a hit is usually free. */
+  #touch(e: PrefixEntry): void {
+    if (this.#prefixSeq - e.seq > this.#prefixMax >> 1) {
+      const cache = this.#prefixes;
+      cache.delete(e.prefix);
+      e.seq = this.#prefixSeq++;
+      cache.set(e.prefix, e);
+    }
   }
 
   #disposeEvicted(): void {
@@ -198,20 +263,19 @@ export class AuthVerifier {
     return this.#prefixes.size;
   }
 
-  /** MAC verdicts of checked items, in order: one WASM batch call (one plain verify for a single item). */
-  verifyPrepared(items: PreparedAuth[]): boolean[] {
-    const out = this.#results;
-    if (items.length === 1) {
-      out.length = 1;
-      out[0] = items[0]!.key.verify(items[0]!.message, items[0]!.mac);
-    } else verifyBatch(items, out);
-    this.#used = 0;
-    this.#disposeEvicted();
-    return out;
+  /** Sets the MAC verdict (`macOk`) of checked items: one WASM batch call (the scalar path for a single item). */
+  verifyPrepared(items: ArrayLike<PreparedAuth>): void {
+    try {
+      if (items.length > 0) verifyPacked(this.#arena, items);
+    } finally {
+      this.#used = 0;
+      if (this.#arena.length > ARENA_KEEP) this.#arena = new Uint8Array(ARENA_BYTES);
+      this.#disposeEvicted();
+    }
   }
 
   /** Given the MAC verdict, the single-use check (in arrival order): throws AUTH_BAD_SIGNATURE / AUTH_REPLAY, or returns the block. */
-  commit(item: PreparedAuth, macOk: boolean): AuthBlock {
+  commit(item: PreparedAuth, macOk = item.macOk): AuthBlock {
     if (!macOk) throw new BotgateError("AUTH_BAD_SIGNATURE", "auth.signature does not verify");
     if (!item.replay.remember(item.block.timestamp, item.replayKey)) throw new BotgateError("AUTH_REPLAY", "auth block was already used");
     return item.block;
@@ -229,17 +293,25 @@ export class AuthVerifier {
   }
 
   dispose(): void {
-    for (const e of this.#prefixes.values()) e.key.dispose();
+    for (const e of this.#prefixes.values()) {
+      e.live = false;
+      e.key.dispose();
+    }
     this.#prefixes.clear();
     this.#disposeEvicted();
     for (const b of this.#keys.values()) b.key.dispose();
     this.#keys.clear();
   }
 
-  /** `n` bytes from the arena, or a fresh buffer when it is full (earlier items keep theirs). */
-  #take(n: number): Uint8Array {
+  /** Offset of `n` free bytes in the arena; a full arena is replaced by a larger copy (offsets stay valid). */
+  #reserve(n: number): number {
     const at = this.#used;
-    if (at + n <= ARENA_BYTES) return this.#arena.subarray(at, at + n);
-    return new Uint8Array(n);
+    const old = this.#arena;
+    if (at + n > old.length) {
+      const grown = new Uint8Array(Math.max(old.length * 2, at + n));
+      grown.set(old.subarray(0, at));
+      this.#arena = grown;
+    }
+    return at;
   }
 }
