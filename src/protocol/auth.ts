@@ -77,17 +77,25 @@ type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache; /** UTF-8 of 
  *  and whether it is still in the cache (an AuthMemo may hold it after it was dropped). */
 type PrefixEntry = { bot: BotEntry; key: PrefixedKey; prefix: string; seq: number; live: boolean };
 
+/** A cached prefix state as an AuthMemo holds it (opaque outside this module). */
+export type AuthPrefix = PrefixEntry;
+
 /**
  * Per-session memo for AuthVerifier.check(): the prefix state of the session's last event. A phone
  * signs the same `clientType|botName|deviceUUID|macAddress|ipAddress|` every time, so the next
  * event usually needs neither the prefix string nor the cache lookup, only a compare of its
  * fields against the remembered prefix. A hit is exactly a cache hit (same prefix string, same
- * bot, entry still cached); anything else falls back to the cache and re-points the memo. One
- * pointer; safe (only slower) if shared.
+ * bot, entry still cached); anything else falls back to the cache and re-points the memo.
+ * Any object with this one field will do (e.g. the session itself: `authPrefix: AuthPrefix | null = null`);
+ * safe (only slower) if shared.
  */
-export class AuthMemo {
-  /** @internal */
-  entry: PrefixEntry | null = null;
+export interface AuthMemo {
+  authPrefix: AuthPrefix | null;
+}
+
+/** A stand-alone AuthMemo. */
+export function newAuthMemo(): AuthMemo {
+  return { authPrefix: null };
 }
 
 export interface AuthVerifierOptions {
@@ -170,10 +178,11 @@ export class AuthVerifier {
     return this.commit(item, item.macOk);
   }
 
-  /** The memo for `owner` (e.g. a session), made on first use; held weakly (dies with the owner). */
+  /** A memo for `owner` (e.g. a session without its own `authPrefix` field), made on first use;
+   *  held weakly (dies with the owner). */
   memoFor(owner: object): AuthMemo {
     let m = this.#memos.get(owner);
-    if (m === undefined) this.#memos.set(owner, (m = new AuthMemo()));
+    if (m === undefined) this.#memos.set(owner, (m = newAuthMemo()));
     return m;
   }
 
@@ -199,11 +208,11 @@ export class AuthVerifier {
     const at = this.#reserve(32 + 63 + 16 + salt.length);
     const buf = this.#arena;
     if (!hexToBytes(a.signature, buf, at)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
-    let e = memo?.entry;
+    let e = memo?.authPrefix;
     if (e != null && e.live && e.bot === bot && isPrefixOf(e.prefix, a.clientType, a.botName, a.deviceUUID, a.macAddress, a.ipAddress)) this.#touch(e);
     else {
       e = this.#prefixEntry(bot, `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`);
-      if (memo !== undefined) memo.entry = e;
+      if (memo !== undefined) memo.authPrefix = e;
     }
     const key = e.key;
     let p = at + 32;

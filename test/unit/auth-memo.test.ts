@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { AuthMemo, AuthVerifier } from "../../src/protocol/auth.ts";
+import { type AuthPrefix, AuthVerifier, newAuthMemo } from "../../src/protocol/auth.ts";
 import type { BotgateError } from "../../src/errors.ts";
 import { signAuth } from "../support/phone.ts";
 
@@ -38,13 +38,13 @@ function prefixLookups(fn: () => void): string[] {
 describe("AuthMemo (per-session memo of the last prefix state)", () => {
   test("a hit: same fields again need no cache lookup, verify, and replays are still refused", () => {
     const v = new AuthVerifier(bots, 300_000);
-    const memo = new AuthMemo();
+    const memo = newAuthMemo();
     expect(prefixLookups(() => expect(v.verify(id.botName, id.deviceId, signAuth(id, now), now, memo).timestamp).toBe(now))).toHaveLength(1);
-    const entry = memo.entry;
+    const entry = memo.authPrefix;
     expect(entry).not.toBeNull();
     const again = signAuth(id, now + 1);
     expect(prefixLookups(() => expect(codeOf(() => v.verify(id.botName, id.deviceId, again, now, memo))).toBe("OK"))).toEqual([]);
-    expect(memo.entry).toBe(entry);
+    expect(memo.authPrefix).toBe(entry);
     // replay through the memo path, single and batch
     expect(codeOf(() => v.verify(id.botName, id.deviceId, again, now, memo))).toBe("AUTH_REPLAY");
     const b = signAuth(id, now + 2);
@@ -61,19 +61,19 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
 
   test("a miss when ipAddress (or macAddress) changes: the cache is asked and the memo follows", () => {
     const v = new AuthVerifier(bots, 300_000);
-    const memo = new AuthMemo();
+    const memo = newAuthMemo();
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now), now, memo))).toBe("OK");
-    const first = memo.entry;
+    const first = memo.authPrefix;
     const moved = { ...id, ipAddress: "10.0.0.2" };
     expect(prefixLookups(() => expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(moved, now + 1), now, memo))).toBe("OK"))).toHaveLength(1);
-    expect(memo.entry).not.toBe(first);
+    expect(memo.authPrefix).not.toBe(first);
     expect(v.prefixStates).toBe(2);
     // the old address's signature must not pass on the new address's state
     const stale = { ...signAuth(id, now + 2), ipAddress: "10.0.0.2" };
     expect(codeOf(() => v.verify(id.botName, id.deviceId, stale, now, memo))).toBe("AUTH_BAD_SIGNATURE");
     // back to the first address: a cache hit (no new state), the memo points at it again
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now + 3), now, memo))).toBe("OK");
-    expect(memo.entry).toBe(first);
+    expect(memo.authPrefix).toBe(first);
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth({ ...id, macAddress: "unknown" }, now + 4), now, memo))).toBe("OK");
     expect(v.prefixStates).toBe(3);
     // a longer or shorter field with the same characters around it is another prefix
@@ -85,18 +85,18 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
 
   test("after the shared cache evicted (and freed) the memo's state, the memo is not used", () => {
     const v = new AuthVerifier(bots, 300_000, { prefixCacheMax: 1 });
-    const a = new AuthMemo();
+    const a = newAuthMemo();
     const other = { ...id, deviceId: "other-device" };
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now), now, a))).toBe("OK");
-    const held = a.entry;
+    const held = a.authPrefix;
     // another device's event evicts it; its slot is freed and (likely) reused by the new state
-    expect(codeOf(() => v.verify(id.botName, other.deviceId, signAuth(other, now + 1), now, new AuthMemo()))).toBe("OK");
+    expect(codeOf(() => v.verify(id.botName, other.deviceId, signAuth(other, now + 1), now, newAuthMemo()))).toBe("OK");
     expect(v.prefixStates).toBe(1);
     // a memo holding the dropped state falls back to the cache (would throw "used after dispose()" otherwise)
     expect(prefixLookups(() => expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now + 2), now, a))).toBe("OK"))).toHaveLength(1);
-    expect(a.entry).not.toBe(held);
+    expect(a.authPrefix).not.toBe(held);
     // evicted during a read's checks: the items of that read still verify, the next read misses
-    const b = new AuthMemo();
+    const b = newAuthMemo();
     const items = [v.check(id.botName, id.deviceId, signAuth(id, now + 3), now, a), v.check(id.botName, other.deviceId, signAuth(other, now + 4), now, b)];
     v.verifyPrepared(items);
     expect(items.map((it) => codeOf(() => v.commit(it)))).toEqual(["OK", "OK"]);
@@ -110,7 +110,7 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
     const one = { botName: "A|B", deviceId: "dev", secret: "secret-one", salt: "s" };
     const two = { botName: "B", deviceId: "dev", secret: "secret-two", salt: "s" };
     const v = new AuthVerifier([one, two].map((b) => ({ name: b.botName, secret: b.secret, salt: b.salt })), 300_000);
-    const memo = new AuthMemo();
+    const memo = newAuthMemo();
     // clientType "X" + botName "A|B" and clientType "X|A" + botName "B": the same prefix string
     expect(codeOf(() => v.verify(one.botName, "dev", signAuth(one, now, { clientType: "X" }), now, memo))).toBe("OK");
     const cross = { ...signAuth(one, now + 1, { clientType: "X" }), clientType: "X|A", botName: "B" };
@@ -121,7 +121,7 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
     const d1 = { ...id, deviceId: "device-1" };
     const d2 = { ...id, deviceId: "device-2" };
     const w = new AuthVerifier(bots, 300_000);
-    const m = new AuthMemo();
+    const m = newAuthMemo();
     expect(codeOf(() => w.verify(id.botName, d1.deviceId, signAuth(d1, now), now, m))).toBe("OK");
     const forged = { ...signAuth(d1, now + 1), deviceUUID: d2.deviceId, deviceID: d2.deviceId };
     expect(codeOf(() => w.verify(id.botName, d2.deviceId, forged, now, m))).toBe("AUTH_BAD_SIGNATURE");
@@ -130,12 +130,17 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
     w.dispose();
   });
 
-  test("memoFor: one memo per owner, kept while the owner lives", () => {
+  test("memoFor: one memo per owner; or any object with an authPrefix field", () => {
     const v = new AuthVerifier(bots, 300_000);
     const s1 = {};
     const s2 = {};
     expect(v.memoFor(s1)).toBe(v.memoFor(s1));
     expect(v.memoFor(s1)).not.toBe(v.memoFor(s2));
+    // or the owner keeps the one field itself
+    const session: { botName: string; authPrefix: AuthPrefix | null } = { botName: id.botName, authPrefix: null };
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now), now, session))).toBe("OK");
+    expect(session.authPrefix).not.toBeNull();
+    expect(prefixLookups(() => expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now + 1), now, session))).toBe("OK"))).toEqual([]);
     v.dispose();
   });
 
@@ -146,7 +151,7 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
     const parts = ["a", "a|b", "b", "|", "", "a|", "|b", "ab"];
     const withMemo = new AuthVerifier(bots, 300_000, { prefixCacheMax: 4 });
     const plain = new AuthVerifier(bots, 300_000, { prefixCacheMax: 4 });
-    const memos = [new AuthMemo(), new AuthMemo()];
+    const memos = [newAuthMemo(), newAuthMemo()];
     let ts = now - 100_000;
     const codes = new Set<string>();
     const sent: Record<string, unknown>[] = [];
