@@ -142,14 +142,13 @@ export class Gateway implements SessionHost, Outbound {
    */
   onEvents(s: Session, items: ReadonlyArray<EventFrame | BotgateError>): void {
     const now = s.lastInboundAt;
-    const memo = this.auth.memoFor(s);
     const pre: Array<PreVerified | undefined> = new Array(items.length);
     const batch: PreparedAuth[] = [];
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (it instanceof BotgateError || it.kind === "unknown") continue;
       try {
-        const p = this.auth.check(s.botName, s.deviceId, it.auth, now, memo);
+        const p = this.auth.check(s.botName, s.deviceId, it.auth, now, s);
         pre[i] = p;
         batch.push(p);
       } catch (err) {
@@ -279,7 +278,7 @@ export class Gateway implements SessionHost, Outbound {
 
   #verify(s: Session, auth: unknown, pre: PreVerified | undefined): boolean {
     try {
-      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt, this.auth.memoFor(s));
+      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt, s);
       else if (pre instanceof PreparedAuth) this.auth.commit(pre, pre.macOk);
       else throw pre.error;
       if (s.awaitingProof) this.#takeOver(s);

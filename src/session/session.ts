@@ -1,5 +1,6 @@
 import type { DeviceInfo } from "../bot/types.ts";
 import type { Config } from "../config/options.ts";
+import type { AuthPrefix } from "../protocol/auth.ts";
 import { BotgateError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
@@ -74,6 +75,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   notApprovedNotified = false;
   /** Handshook while another live session holds this device; not routed to until a signed event arrives. */
   awaitingProof = false;
+  /** The auth verifier's memo: this phone's last prefix state (see AuthMemo). */
+  authPrefix: AuthPrefix | null = null;
   closeReason: CloseReason | null = null;
   readonly #host: SessionHost;
   readonly #framer: LineFramer;
