@@ -148,7 +148,8 @@ export class Gateway implements SessionHost, Outbound {
       const it = items[i]!;
       if (it instanceof BotgateError || it.kind === "unknown") continue;
       try {
-        const p = this.auth.check(s.botName, s.deviceId, it.auth, now, s);
+        // Chat events keep a prefix state for their session; pings alone (an idle phone) do not.
+        const p = this.auth.check(s.botName, s.deviceId, it.auth, now, s, it.kind === "analyze");
         pre[i] = p;
         batch.push(p);
       } catch (err) {
@@ -276,9 +277,9 @@ export class Gateway implements SessionHost, Outbound {
     s.protocolError(new BotgateError("UNKNOWN_EVENT", `unknown event "${f.event}"`));
   }
 
-  #verify(s: Session, auth: unknown, pre: PreVerified | undefined): boolean {
+  #verify(s: Session, auth: unknown, pre: PreVerified | undefined, chat: boolean): boolean {
     try {
-      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt, s);
+      if (pre === undefined) this.auth.verify(s.botName, s.deviceId, auth, s.lastInboundAt, s, chat);
       else if (pre instanceof PreparedAuth) this.auth.commit(pre, pre.macOk);
       else throw pre.error;
       if (s.awaitingProof) this.#takeOver(s);
@@ -298,7 +299,7 @@ export class Gateway implements SessionHost, Outbound {
 
   #analyze(s: Session, f: AnalyzeFrame, pre: PreVerified | undefined): void {
     this.metrics.messagesIn.inc("analyze");
-    if (!this.#verify(s, f.auth, pre)) return;
+    if (!this.#verify(s, f.auth, pre, true)) return;
     if (s.status !== "approved") {
       this.metrics.droppedNotApproved.inc();
       if (!s.notApprovedNotified) {
@@ -321,7 +322,7 @@ export class Gateway implements SessionHost, Outbound {
 
   #ping(s: Session, f: PingFrame, pre: PreVerified | undefined): void {
     this.metrics.messagesIn.inc("ping");
-    if (!this.#verify(s, f.auth, pre)) return;
+    if (!this.#verify(s, f.auth, pre, false)) return;
     const now = Date.now();
     // RTT only when the echo is plausibly our own clock value.
     const rtt = f.serverTimestamp !== null && f.serverTimestamp <= now && now - f.serverTimestamp < 3_600_000 ? now - f.serverTimestamp : null;

@@ -166,8 +166,8 @@ export class AuthVerifier {
   }
 
   /** Throws an AUTH_* BotgateError, or returns the verified block. */
-  verify(botName: string, deviceId: string, rawAuth: unknown, now: number, memo?: AuthMemo): AuthBlock {
-    const item = this.check(botName, deviceId, rawAuth, now, memo);
+  verify(botName: string, deviceId: string, rawAuth: unknown, now: number, memo?: AuthMemo, makePrefixState = true): AuthBlock {
+    const item = this.check(botName, deviceId, rawAuth, now, memo, makePrefixState);
     const one = this.#one;
     one[0] = item;
     try {
@@ -190,8 +190,11 @@ export class AuthVerifier {
    * Shape, binding, window and hex checks (throws AUTH_* / UNKNOWN_BOT). The
    * item's bytes stay valid until the next verifyPrepared() or verify().
    * `memo` (one per session) skips the prefix cache lookup while the signed prefix stays the same.
+   * `makePrefixState` false: if the memo holds no usable state, hash the whole signed string from
+   * the bot's key instead of making (and keeping) a prefix state: for events that are rare per
+   * session (pings every 30 s), so an idle phone holds no prefix state.
    */
-  check(botName: string, deviceId: string, rawAuth: unknown, now: number, memo?: AuthMemo): PreparedAuth {
+  check(botName: string, deviceId: string, rawAuth: unknown, now: number, memo?: AuthMemo, makePrefixState = true): PreparedAuth {
     const bot = this.#keys.get(botName);
     if (bot === undefined) throw new BotgateError("UNKNOWN_BOT", `unknown bot`);
     const a = decodeAuth(rawAuth);
@@ -206,17 +209,35 @@ export class AuthVerifier {
     // (< 64), the timestamp's digits (<= 16 for a safe integer), then the bot's "|salt".
     const salt = bot.saltTail;
     const at = this.#reserve(32 + 63 + 16 + salt.length);
-    const buf = this.#arena;
+    let buf = this.#arena;
     if (!hexToBytes(a.signature, buf, at)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
     let e = memo?.authPrefix;
-    if (e != null && e.live && e.bot === bot && isPrefixOf(e.prefix, a.clientType, a.botName, a.deviceUUID, a.macAddress, a.ipAddress)) this.#touch(e);
-    else {
-      e = this.#prefixEntry(bot, `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`);
-      if (memo !== undefined) memo.authPrefix = e;
-    }
-    const key = e.key;
+    let key: HmacKey | PrefixedKey;
     let p = at + 32;
-    p += writeTail(key, buf, p);
+    if (e != null && e.live && e.bot === bot && isPrefixOf(e.prefix, a.clientType, a.botName, a.deviceUUID, a.macAddress, a.ipAddress)) {
+      this.#touch(e);
+      key = e.key;
+      p += writeTail(key, buf, p);
+    } else {
+      const prefix = `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`;
+      if (makePrefixState) {
+        e = this.#prefixEntry(bot, prefix);
+        if (memo !== undefined) memo.authPrefix = e;
+        key = e.key;
+        p += writeTail(key, buf, p);
+      } else {
+        // The whole prefix from the bot's key (its bytes: at most 3 per UTF-16 unit).
+        key = bot.key;
+        const need = 32 + prefix.length * 3 + 16 + salt.length;
+        if (at + need > buf.length) {
+          const mac = buf.slice(at, at + 32); // a grown arena keeps only the bytes before `at`
+          this.#reserve(need);
+          buf = this.#arena;
+          buf.set(mac, at);
+        }
+        p += enc.encodeInto(prefix, buf.subarray(p)).written;
+      }
+    }
     p += writeDecimal(a.timestamp, buf, p);
     buf.set(salt, p);
     p += salt.length;

@@ -76,6 +76,12 @@ describe("session lifecycle", () => {
     }
     expect(phone.isClosed).toBe(false);
     expect(gw.app.gateway.sessions.size).toBe(1);
+    // an idle phone's pings are verified from the whole signed string: no prefix state kept for it
+    expect(gw.app.gateway.metrics.authFailures.total()).toBe(0);
+    expect(gw.app.gateway.auth.prefixStates).toBe(0);
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    await phone.next((f) => f.event === "messageResponse");
+    expect(gw.app.gateway.auth.prefixStates).toBe(1); // a chatting phone gets one
     phone.destroy();
   });
 

@@ -173,4 +173,36 @@ describe("AuthMemo (per-session memo of the last prefix state)", () => {
     withMemo.dispose();
     plain.dispose();
   });
+  test("makePrefixState false: verified from the whole string, no prefix state kept; a state made later is then used", () => {
+    const v = new AuthVerifier(bots, 300_000);
+    const memo = newAuthMemo();
+    // pings of an idle phone: verified, replays refused, forgeries refused, nothing cached
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now), now, memo, false))).toBe("OK");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now), now, memo, false))).toBe("AUTH_REPLAY");
+    const forged = signAuth(id, now + 1);
+    forged.timestamp = now + 2;
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, forged, now, memo, false))).toBe("AUTH_BAD_SIGNATURE");
+    expect(v.prefixStates).toBe(0);
+    expect(memo.authPrefix).toBeNull();
+    // a batch mixing both kinds, and long Korean/emoji fields (the arena grows under the MAC)
+    const long = { ...id, deviceId: id.deviceId };
+    const items = [
+      v.check(id.botName, id.deviceId, signAuth(id, now + 3), now, memo, false),
+      v.check(id.botName, id.deviceId, signAuth(id, now + 4), now, memo, true),
+      v.check(id.botName, id.deviceId, signAuth(long, now + 5, { macAddress: "맥".repeat(250), ipAddress: "🌐".repeat(120) }), now, undefined, false),
+      v.check(id.botName, id.deviceId, signAuth(id, now + 6), now, memo, false), // the memo now holds a state: used
+    ];
+    v.verifyPrepared(items);
+    expect(items.map((it) => codeOf(() => v.commit(it)))).toEqual(["OK", "OK", "OK", "OK"]);
+    expect(v.prefixStates).toBe(1);
+    expect(memo.authPrefix).not.toBeNull();
+    // many long whole-string items in one read: the arena grows while an item's MAC is in it
+    const many = Array.from({ length: 40 }, (_, k) =>
+      v.check(id.botName, id.deviceId, signAuth(id, now + 100 + k, { macAddress: "맥".repeat(200 + k), ipAddress: "🌐".repeat(100) }), now, undefined, false),
+    );
+    v.verifyPrepared(many);
+    expect(many.every((it) => it.macOk)).toBe(true);
+    expect(v.prefixStates).toBe(1);
+    v.dispose();
+  });
 });
