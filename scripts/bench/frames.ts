@@ -65,10 +65,11 @@ export function analyzeTemplate(device: string, room: string, textBytes: number)
   return { bytes, tsOff, sigOff };
 }
 
-/** Ping answer with a fresh auth block (the conns benchmark signs these ahead of time). */
+/** Ping answer with a fresh auth block and the v3.2.x monitoring object (the conns benchmark signs these ahead of time). */
 export function pingReplyLine(device: string, serverTimestamp: number, ts: number, sig: string): Uint8Array {
   const a = authBlock(device, "@TS@", sig);
-  const data = { bot_name: BENCH_BOT.name, server_timestamp: serverTimestamp, auth: a };
+  const monitoring = { total_memory: 2048.0, memory_usage: 512.5, memory_percent: 25.0, message_queue_size: 0, active_rooms: 3 };
+  const data = { bot_name: BENCH_BOT.name, server_timestamp: serverTimestamp, monitoring, auth: a };
   return enc.encode(JSON.stringify({ event: "ping", data }).replace(`"@TS@"`, String(ts)) + "\n");
 }
 
