@@ -86,7 +86,6 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   /** The handshake deadline until open(), then the heartbeat (ping + idle). */
   #timer: ScopedTimer;
   #lastInboundAt = 0;
-  #address: string | null = null;
   #deviceInfo: DeviceInfo | null = null;
   #nextPingAt = 0;
 
@@ -114,9 +113,9 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     return (this.#deviceInfo ??= Object.freeze({ botName: this.botName, deviceId: this.deviceId, address: this.address, clientVersion: this.handshake?.version ?? "" }));
   }
 
-  /** "ip:port", built on first use (an idle phone never needs it). */
+  /** "ip:port"; built per use, not kept (logs and admin views need it rarely; memory per phone is a target). */
   get address(): string {
-    return (this.#address ??= `${this.conn.remoteAddress}:${this.conn.remotePort}`);
+    return `${this.conn.remoteAddress}:${this.conn.remotePort}`;
   }
 
   get scopeName(): string {
