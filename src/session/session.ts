@@ -63,7 +63,10 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   /** deviceKey(botName, deviceId), set at open(); the registry's key string. */
   key = "";
   status: DeviceStatus = "pending";
+  /** The handshake line, until open() (then only the two fields below are kept: memory per phone is a target). */
   handshake: HandshakeFrame | null = null;
+  clientVersion = "";
+  clientInfo: string | null = null;
   openedAt = 0;
   lastMonitoring: Record<string, unknown> | null = null;
   lastRttMs: number | null = null;
@@ -110,7 +113,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
 
   /** What bot handlers see of this phone; built on first use, shared by its messages, frozen. */
   get deviceInfo(): DeviceInfo {
-    return (this.#deviceInfo ??= Object.freeze({ botName: this.botName, deviceId: this.deviceId, address: this.address, clientVersion: this.handshake?.version ?? "" }));
+    return (this.#deviceInfo ??= Object.freeze({ botName: this.botName, deviceId: this.deviceId, address: this.address, clientVersion: this.clientVersion }));
   }
 
   /** "ip:port"; built per use, not kept (logs and admin views need it rarely; memory per phone is a target). */
@@ -266,6 +269,9 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     this.key = deviceKey(botName, deviceId);
     this.status = status;
     this.state = "open";
+    this.clientVersion = this.handshake?.version ?? "";
+    this.clientInfo = this.handshake?.deviceInfo ?? null;
+    this.handshake = null;
     const now = Date.now();
     this.openedAt = now;
     this.#lastInboundAt = now;

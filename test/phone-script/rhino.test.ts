@@ -152,11 +152,10 @@ describe("the v3.2.1 phone script, unmodified, under Rhino", () => {
     const g = gw;
     await phone.until(() => g.app.gateway.getSession(BOT.name, DEVICE)?.isOpen === true, "an open session for the phone's device");
     const s = g.app.gateway.getSession(BOT.name, DEVICE)!;
-    expect(s.handshake).toMatchObject({ clientType: "MessengerBotR", botName: BOT.name, version: "3.2.1", deviceId: DEVICE, deviceIp: "127.0.0.1" });
-    expect(s.handshake?.deviceInfo).toBe("samsung SM-G991N (Android 13, API 33)");
+    expect(s.clientVersion).toBe("3.2.1");
+    expect(s.clientInfo).toBe("samsung SM-G991N (Android 13, API 33)");
     const dev = await g.app.store.get(BOT.name, DEVICE);
-    expect(dev?.status).toBe("approved");
-    expect(dev?.clientVersion).toBe("3.2.1");
+    expect(dev).toMatchObject({ status: "approved", clientType: "MessengerBotR", clientVersion: "3.2.1", clientInfo: "samsung SM-G991N (Android 13, API 33)" });
 
     phone.chat(ROOM, "홍길동", "!ping");
     await phone.waitSent(ROOM, "pong!");
