@@ -330,7 +330,7 @@ export class Gateway implements SessionHost, Outbound {
     s.lastPingAt = now;
     if (f.monitoring) s.lastMonitoring = f.monitoring;
     if (rtt !== null) this.metrics.pingRttMs.observe(rtt);
-    this.pingWriter.add({ botName: s.botName, deviceId: s.deviceId, rttMs: rtt, monitoring: f.monitoring, at: new Date(now).toISOString() });
+    this.pingWriter.add({ botName: s.botName, deviceId: s.deviceId, rttMs: rtt, monitoring: f.monitoring, at: new Date(now).toISOString(), key: s.key });
   }
 
   /** A proven newcomer replaces the live session of its device. */

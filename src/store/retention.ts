@@ -51,10 +51,10 @@ export class TrimSchedule {
 }
 
 /** Pings per device in a batch, in first-seen order. */
-export function countByDevice<T extends { botName: string; deviceId: string }>(rows: readonly T[]): Map<string, { row: T; n: number }> {
+export function countByDevice<T extends { botName: string; deviceId: string; key?: string }>(rows: readonly T[]): Map<string, { row: T; n: number }> {
   const out = new Map<string, { row: T; n: number }>();
   for (const r of rows) {
-    const k = deviceKey(r.botName, r.deviceId);
+    const k = r.key ?? deviceKey(r.botName, r.deviceId);
     const e = out.get(k);
     if (e) e.n++;
     else out.set(k, { row: r, n: 1 });

@@ -44,6 +44,9 @@ export interface PingRecord {
   monitoring: Record<string, unknown> | null;
   /** ISO-8601 UTC. */
   at: string;
+  /** `${botName}\0${deviceId}` when the caller already has it (the session's key): the store's
+   *  per-device bookkeeping then shares that string instead of keeping its own copy. */
+  key?: string;
 }
 
 export interface Page<T> {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { TrimSchedule, countByDevice, deviceKey } from "../../src/store/retention.ts";
 import { trimEvery } from "../../src/store/types.ts";
+import { deviceKey as sessionKey } from "../../src/session/session.ts";
 
 describe("TrimSchedule", () => {
   test("trimEvery is ceil(N/10), at least 1", () => {
@@ -40,6 +41,22 @@ describe("TrimSchedule", () => {
       ["a", "x", 2],
       ["a", "y", 1],
       ["a\0x", "x", 1],
+    ]);
+  });
+});
+
+describe("countByDevice with the caller's key", () => {
+  test("a record's key is used as is, and the session's key format is the store's", () => {
+    expect(sessionKey("봇", "기기-1")).toBe(deviceKey("봇", "기기-1"));
+    const key = sessionKey("bot", "dev");
+    const m = countByDevice([
+      { botName: "bot", deviceId: "dev", key },
+      { botName: "bot", deviceId: "dev" },
+      { botName: "bot", deviceId: "other" },
+    ]);
+    expect([...m.entries()].map(([k, v]) => [k, v.n])).toEqual([
+      [key, 2],
+      [deviceKey("bot", "other"), 1],
     ]);
   });
 });
