@@ -1,5 +1,5 @@
 import { BotgateError } from "../errors.ts";
-import { HmacKey, type PackedItem, type PrefixedKey, verifyPacked, writeTail } from "../wasm/core.ts";
+import { HmacKey, type PackedItem, type PrefixedKey, verifyPacked } from "../wasm/core.ts";
 import { decodeAuth } from "./decode.ts";
 import type { AuthBlock } from "./frames.ts";
 import { macKey, ReplayCache } from "./replay.ts";
@@ -205,10 +205,10 @@ export class AuthVerifier {
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
     // signed = prefix + `${timestamp}|${salt}`; the prefix's state comes from the cache,
     // the rest is written as bytes (decimal digits, then the bot's "|salt")
-    // Arena layout per item: the MAC (32 bytes), the prefix bytes the state has not absorbed
-    // (< 64), the timestamp's digits (<= 16 for a safe integer), then the bot's "|salt".
+    // Arena layout per item: the MAC (32 bytes), the timestamp's digits (<= 16 for a safe
+    // integer), then the bot's "|salt" (the prefix state keeps the prefix's last bytes in WASM).
     const salt = bot.saltTail;
-    const at = this.#reserve(32 + 63 + 16 + salt.length);
+    const at = this.#reserve(32 + 16 + salt.length);
     let buf = this.#arena;
     if (!hexToBytes(a.signature, buf, at)) throw new BotgateError("AUTH_INVALID", "auth.signature must be 64 hex characters");
     let e = memo?.authPrefix;
@@ -217,14 +217,12 @@ export class AuthVerifier {
     if (e != null && e.live && e.bot === bot && isPrefixOf(e.prefix, a.clientType, a.botName, a.deviceUUID, a.macAddress, a.ipAddress)) {
       this.#touch(e);
       key = e.key;
-      p += writeTail(key, buf, p);
     } else {
       const prefix = `${a.clientType}|${a.botName}|${a.deviceUUID}|${a.macAddress}|${a.ipAddress}|`;
       if (makePrefixState) {
         e = this.#prefixEntry(bot, prefix);
         if (memo !== undefined) memo.authPrefix = e;
         key = e.key;
-        p += writeTail(key, buf, p);
       } else {
         // The whole prefix from the bot's key (its bytes: at most 3 per UTF-16 unit).
         key = bot.key;

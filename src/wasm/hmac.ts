@@ -56,35 +56,27 @@ function setupSlot(slot: number, key: Uint8Array): void {
   heap.fill(0, L.hashIn, L.hashIn + k.length);
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** HMAC over `tail ++ msg` from slot code `code` (a key slot, or a prefix slot whose
- *  unabsorbed prefix bytes are `tail`); the digest lands at DIGEST_OUT. */
-function signWith(code: number, tail: Uint8Array, msg: Uint8Array): Uint8Array {
-  const t = tail.length;
-  if (t + msg.length <= L.hashCap) {
-    if (t > 0) heap.set(tail, L.hashIn);
-    heap.set(msg, L.hashIn + t);
-    wasm.hmacSign(code, L.hashIn, t + msg.length, L.digestOut);
+/** HMAC over `msg` from slot code `code` (a key slot, or a prefix slot: WASM hashes the
+ *  prefix's unabsorbed tail bytes first); the digest lands at DIGEST_OUT. */
+function signWith(code: number, msg: Uint8Array): Uint8Array {
+  if (msg.length <= L.hashCap) {
+    heap.set(msg, L.hashIn);
+    wasm.hmacSign(code, L.hashIn, msg.length, L.digestOut);
   } else {
     wasm.hmacStart(code);
-    streamUpdate(tail);
     streamUpdate(msg);
     wasm.hmacFinishSign(code, L.digestOut);
   }
   return digestOut();
 }
 
-/** Compares HMAC(tail ++ msg) against the 32 bytes already placed at MAC_IN. */
-function verifyWith(code: number, tail: Uint8Array, msg: Uint8Array): boolean {
-  const t = tail.length;
-  if (t + msg.length <= L.hashCap) {
-    if (t > 0) heap.set(tail, L.hashIn);
-    heap.set(msg, L.hashIn + t);
-    return wasm.hmacVerify(code, L.hashIn, t + msg.length, L.macIn) === 1;
+/** Compares HMAC(msg) from slot code `code` against the 32 bytes already placed at MAC_IN. */
+function verifyWith(code: number, msg: Uint8Array): boolean {
+  if (msg.length <= L.hashCap) {
+    heap.set(msg, L.hashIn);
+    return wasm.hmacVerify(code, L.hashIn, msg.length, L.macIn) === 1;
   }
   wasm.hmacStart(code);
-  streamUpdate(tail);
   streamUpdate(msg);
   return wasm.hmacFinishVerify(code, L.macIn) === 1;
 }
@@ -92,7 +84,7 @@ function verifyWith(code: number, tail: Uint8Array, msg: Uint8Array): boolean {
 export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
   setupSlot(SCRATCH_SLOT, bytesArg("key", key));
   try {
-    return signWith(SCRATCH_SLOT, EMPTY, bytesArg("msg", msg));
+    return signWith(SCRATCH_SLOT, bytesArg("msg", msg));
   } finally {
     wasm.keyClear(SCRATCH_SLOT);
   }
@@ -120,42 +112,47 @@ function hexToMacIn(hex: unknown): boolean {
   return !(lower && upper);
 }
 
-const registry = new FinalizationRegistry<number>(releaseSlot);
+/** Slots are < 2^26 (64 bytes each in a 32-bit address space), so a slot and a prefix's
+ *  tail slot fit in one number: the FinalizationRegistry's held value. */
+const SLOT_SPAN = 2 ** 26;
+function releaseSlots(held: number): void {
+  const tailSlot = Math.floor(held / SLOT_SPAN);
+  releaseSlot(held - tailSlot * SLOT_SPAN);
+  if (tailSlot > 0) releaseSlot(tailSlot);
+}
+const registry = new FinalizationRegistry<number>(releaseSlots);
 /** Top bit of a slot code: the slot is a prefix slot (wasm/assembly/layout.ts). */
 const PREFIX_FLAG = 0x80000000 | 0;
 let codeOf: (key: SlotKey) => number;
-let tailOf: (key: SlotKey) => Uint8Array;
 
 /** A WASM slot that starts the inner hash of a message: an HmacKey or a PrefixedKey. */
 abstract class SlotKey {
-  #slot: number;
+  /** The slot, plus a prefix's tail slot * SLOT_SPAN; -1 once disposed. */
+  #slots: number;
   readonly #code: number;
-  readonly #tail: Uint8Array;
   readonly #parent: SlotKey | null;
 
   static {
     codeOf = (key) => key.#live();
-    tailOf = (key) => key.#tail;
   }
 
-  protected constructor(slot: number, code: number, tail: Uint8Array, parent: SlotKey | null) {
-    this.#slot = slot;
+  protected constructor(slots: number, code: number, parent: SlotKey | null) {
+    this.#slots = slots;
     this.#code = code;
-    this.#tail = tail;
     this.#parent = parent;
-    registry.register(this, slot, this);
+    registry.register(this, slots, this);
   }
 
   #live(): number {
-    if (this.#slot < 0) throw new Error(`${this.constructor.name} used after dispose()`);
+    if (this.#slots < 0) throw new Error(`${this.constructor.name} used after dispose()`);
     // A prefix slot refers to its key's slot for the outer state; once that slot is freed it
     // may hold another key, so a prefix of a disposed key must not be used.
-    if (this.#parent !== null && this.#parent.#slot < 0) throw new Error("PrefixedKey used after its HmacKey was disposed");
+    if (this.#parent !== null && this.#parent.#slots < 0) throw new Error("PrefixedKey used after its HmacKey was disposed");
     return this.#code;
   }
 
   sign(msg: Uint8Array): Uint8Array {
-    return signWith(this.#live(), this.#tail, bytesArg("msg", msg));
+    return signWith(this.#live(), bytesArg("msg", msg));
   }
 
   verify(msg: Uint8Array, mac: Uint8Array): boolean {
@@ -163,22 +160,22 @@ abstract class SlotKey {
     bytesArg("msg", msg);
     if (!(mac instanceof Uint8Array) || mac.length !== 32) return false;
     heap.set(mac, L.macIn);
-    return verifyWith(code, this.#tail, msg);
+    return verifyWith(code, msg);
   }
 
   verifyHex(msg: Uint8Array, hex: string): boolean {
     const code = this.#live();
     bytesArg("msg", msg);
     if (!hexToMacIn(hex)) return false;
-    return verifyWith(code, this.#tail, msg);
+    return verifyWith(code, msg);
   }
 
   /** Zeroes and frees the slot. Idempotent; sign/verify afterwards throw. */
   dispose(): void {
-    if (this.#slot < 0) return;
+    if (this.#slots < 0) return;
     registry.unregister(this);
-    releaseSlot(this.#slot);
-    this.#slot = -1;
+    releaseSlots(this.#slots);
+    this.#slots = -1;
   }
 }
 
@@ -188,7 +185,7 @@ export class HmacKey extends SlotKey {
     bytesArg("key", key);
     const slot = allocSlot();
     setupSlot(slot, key);
-    super(slot, slot, EMPTY, null);
+    super(slot, slot, null);
   }
 
   /** A key whose messages all start with `prefix`: see PrefixedKey. */
@@ -200,7 +197,8 @@ export class HmacKey extends SlotKey {
 /**
  * The HMAC of this key for messages that start with a fixed prefix: the inner hash's
  * chaining state after the ipad block and the prefix's whole 64-byte blocks is computed
- * once and kept in a WASM slot; the prefix bytes after those blocks (< 64) are kept here.
+ * once and kept in a WASM slot; the prefix bytes after those blocks (< 64) are kept in a
+ * second slot, and WASM hashes them before each message.
  * `sign(rest)` / `verify(rest, mac)` equal the key's `sign(prefix ++ rest)` /
  * `verify(prefix ++ rest, mac)`, bit for bit. It also works as `VerifyItem.key`
  * (the item's `message` is then the rest). Keeps its HmacKey alive; throws once that
@@ -215,14 +213,18 @@ export class PrefixedKey extends SlotKey {
     bytesArg("prefix", prefix);
     const keyCode = codeOf(key);
     const whole = prefix.length - (prefix.length % 64);
+    const tail = prefix.length - whole;
     const slot = allocSlot();
+    const tailSlot = tail > 0 ? allocSlot() : 0;
+    const slots = slot + tailSlot * SLOT_SPAN;
     wasm.hmacStart(keyCode);
     streamUpdate(prefix.subarray(0, whole));
-    if (wasm.prefixSave(slot, keyCode) !== 0) {
-      releaseSlot(slot);
+    heap.set(prefix.subarray(whole), L.hashIn);
+    if (wasm.prefixSave(slot, keyCode, tailSlot, L.hashIn, tail) !== 0) {
+      releaseSlots(slots);
       throw new RangeError("prefix is too long");
     }
-    super(slot, slot | PREFIX_FLAG, prefix.slice(whole), key);
+    super(slots, slot | PREFIX_FLAG, key);
     this.prefixLength = prefix.length;
   }
 }
@@ -265,14 +267,12 @@ export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[]
     const message = item.message;
     const mac = item.mac;
     const code = codeOf(key);
-    const tail = tailOf(key);
     bytesArg("message", message);
     if (!(mac instanceof Uint8Array) || mac.length !== 32) {
       out[i] = false;
       continue;
     }
-    const t = tail.length;
-    const len = t + message.length;
+    const len = message.length;
     if (len + 32 > cap) {
       out[i] = key.verify(message, mac); // streamed through HASH_IN
       h = heap; // (views are re-read after any call that could have grown memory)
@@ -286,8 +286,7 @@ export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[]
       d = L.batchDesc >>> 2;
     }
     const msgPtr = base + used;
-    if (t > 0) h.set(tail, msgPtr);
-    h.set(message, msgPtr + t);
+    h.set(message, msgPtr);
     h.set(mac, msgPtr + len);
     h32[d] = code;
     h32[d + 1] = msgPtr;
@@ -301,23 +300,13 @@ export function verifyBatch(items: VerifyItem[], out: boolean[] = []): boolean[]
   return out;
 }
 
-/**
- * Copies the prefix bytes `key` has not absorbed yet (the last `prefixLength % 64` bytes of a
- * PrefixedKey; none for an HmacKey) to `out[at..]`; returns how many (< 64). A message packed for
- * verifyPacked() is these bytes followed by the rest of the message.
- */
-export function writeTail(key: HmacKey | PrefixedKey, out: Uint8Array, at: number): number {
-  const t = tailOf(key);
-  if (t.length > 0) out.set(t, at);
-  return t.length;
-}
-
 /** One MAC to check from bytes the caller packed into one buffer (see verifyPacked). */
 export interface PackedItem {
   readonly key: HmacKey | PrefixedKey;
-  /** Offset of the item in the packed bytes: its 32-byte MAC, then its message (writeTail's bytes, then the rest). */
+  /** Offset of the item in the packed bytes: its 32-byte MAC, then its message (for a
+   *  PrefixedKey what follows the prefix, as for PrefixedKey.verify). */
   readonly at: number;
-  /** Bytes of the message after the MAC (tail + rest). */
+  /** Bytes of the message after the MAC. */
   readonly length: number;
   /** The verdict, set by verifyPacked(). */
   macOk: boolean;
@@ -354,7 +343,7 @@ export function verifyPacked(bytes: Uint8Array, items: ArrayLike<PackedItem>): v
     if (len + 32 > cap) {
       // Larger than the batch area: streamed through HASH_IN.
       heap.set(bytes.subarray(at, at + 32), L.macIn);
-      item.macOk = verifyWith(code, EMPTY, bytes.subarray(at + 32, stop));
+      item.macOk = verifyWith(code, bytes.subarray(at + 32, stop));
       h32 = heap32; // (views are re-read after any call that could have grown memory)
       first = i + 1;
       continue;

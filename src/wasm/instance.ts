@@ -12,7 +12,7 @@ interface Exports {
   shaFinal(out: number): void;
   keySetup(slot: number, key: number, keyLen: number): void;
   keyClear(slot: number): void;
-  prefixSave(slot: number, keySlot: number): number;
+  prefixSave(slot: number, keySlot: number, tailSlot: number, tail: number, tailLen: number): number;
   hmacStart(code: number): void;
   hmacFinishSign(code: number, out: number): void;
   hmacFinishVerify(code: number, mac: number): number;

@@ -2,8 +2,10 @@
 // Each lane runs its own item (inner blocks, then the outer block) and picks up the
 // next item as soon as it finishes, so messages of different lengths keep all lanes busy.
 // An item's slot code is a key slot (inner hash starts after the ipad block) or a prefix slot
-// (starts from the prefix's midstate; the padding length counts the absorbed bytes too).
-import { BATCH_DESC, BATCH_OUT, innerPtr, outerPtr, absorbedOf } from "./layout";
+// (starts from the prefix's midstate; the padding length counts the absorbed bytes too). The
+// message hashed is the prefix slot's tail bytes (kept in WASM memory) followed by the item's
+// bytes; only the first block can hold tail bytes (tail < 64), so it alone is assembled.
+import { BATCH_DESC, BATCH_OUT, innerPtr, outerPtr, absorbedOf, tailLenOf, tailPtrOf } from "./layout";
 import { K } from "./sha256";
 import { hmacVerify } from "./hmac";
 
@@ -15,6 +17,7 @@ const LANE_ITEM: usize = memory.data(16, 16);     // i32 item index, -1 = idle
 const LANE_BLOCK: usize = memory.data(16, 16);    // next block number; == nb means outer block
 const LANE_NB: usize = memory.data(16, 16);       // inner block count for the message
 const LANE_ABS: usize = memory.data(16, 16);      // bytes absorbed before the message (u32)
+const LANE_TAIL: usize = memory.data(16, 16);     // prefix tail bytes before the item's bytes
 
 // Two code shapes for the same rotation; the engine decides which is cheaper (see verifyBatch).
 //   M = u8:  i32x4.shl + i32x4.shr_u. V8 emits both with an immediate count.
@@ -121,9 +124,12 @@ function assign(l: i32, item: i32, count: i32): void {
   laneSet(LANE_ITEM, l, item);
   laneSet(LANE_BLOCK, l, 0);
   const desc = BATCH_DESC + (<usize>item << 4);
-  const len = load<i32>(desc, 8);
+  const code = load<i32>(desc, 0);
+  const t = tailLenOf(code);
+  const len = t + load<i32>(desc, 8);
   laneSet(LANE_NB, l, (len + 9 + 63) >> 6);
-  laneSet(LANE_ABS, l, <i32>absorbedOf(load<i32>(desc, 0)));
+  laneSet(LANE_ABS, l, <i32>absorbedOf(code));
+  laneSet(LANE_TAIL, l, t);
 }
 
 /** Sets the lane's chaining state if the block starts a hash, and returns the block pointer. */
@@ -139,15 +145,26 @@ function prepare(l: i32): usize {
     setLaneState(l, outerPtr(code));
     return buf;
   }
-  if (b == 0) setLaneState(l, innerPtr(code));
-  const msg = <usize>load<u32>(desc, 4);
-  const len = load<i32>(desc, 8);
+  const t = laneGet(LANE_TAIL, l);
+  const len = t + load<i32>(desc, 8); // tail ++ item bytes
   const off = b << 6;
-  if (off + 64 <= len) return msg + <usize>off;
-  // Tail block: copy 64 bytes (reading past the message stays inside linear memory)
+  const msg = <usize>load<u32>(desc, 4);
+  let src: usize;
+  if (b == 0) {
+    setLaneState(l, innerPtr(code));
+    src = msg;
+    if (t > 0) { // tail ++ the first 64 - t item bytes (reading past them stays inside memory)
+      memory.copy(buf + <usize>t, msg, <usize>(64 - t));
+      memory.copy(buf, tailPtrOf(code), <usize>t);
+      src = buf;
+    }
+  } else {
+    src = msg + <usize>(off - t); // block b >= 1 is item bytes only (t < 64)
+  }
+  if (off + 64 <= len) return src;
+  // Last message block: copy 64 bytes (reading past the message stays inside linear memory)
   // and zero every byte at index >= r with a lane mask, then add the padding.
   const r = len - off; // bytes of message left in this block, -63..63
-  const src = msg + <usize>off;
   const rv = i8x16.splat(<i8>r);
   const iota = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   for (let k: usize = 0; k < 64; k += 16) {

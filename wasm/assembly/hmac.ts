@@ -1,6 +1,6 @@
 // HMAC-SHA256 (RFC 2104) with precomputed pad states kept in key slots, and prefix slots
 // that continue the inner hash from a precomputed midstate (see layout.ts).
-import { slotPtr, innerPtr, outerPtr, absorbedOf, PREFIX_ABSORBED, PREFIX_KEY } from "./layout";
+import { slotPtr, innerPtr, outerPtr, absorbedOf, tailLenOf, tailPtrOf, PREFIX_ABSORBED, PREFIX_KEY, PREFIX_TAIL_LEN, PREFIX_TAIL_SLOT } from "./layout";
 import { compress, ctxStartFrom, ctxSave, shaInit, ctxFinish, shaUpdate, writeDigest, CTX_STATE } from "./sha256";
 
 const PAD: usize = memory.data(64, 16);
@@ -30,13 +30,15 @@ export function keyClear(slot: i32): void {
 
 /**
  * Ends a prefix: the stream (started with hmacStart(keySlot), fed whole 64-byte blocks only)
- * is saved into prefix slot `slot`. Returns 0, or -1 if a partial block is buffered or the
- * count does not fit in u32 (nothing is written then).
+ * is saved into prefix slot `slot`, and the prefix's remaining `tailLen` (< 64) bytes at
+ * `tail` into slot `tailSlot` (not touched if tailLen is 0). Returns 0, or -1 if a partial
+ * block is buffered, the count does not fit in u32 or tailLen is out of range (nothing is
+ * written then).
  */
-export function prefixSave(slot: i32, keySlot: i32): i32 {
+export function prefixSave(slot: i32, keySlot: i32, tailSlot: i32, tail: usize, tailLen: i32): i32 {
   const s = slotPtr(slot);
   const total = ctxSave(OUTER_STATE);
-  if (total < 0 || total > <i64>0xffffffc0) {
+  if (total < 0 || total > <i64>0xffffffc0 || tailLen < 0 || tailLen > 63) {
     memory.fill(OUTER_STATE, 0, 32);
     return -1;
   }
@@ -44,12 +46,18 @@ export function prefixSave(slot: i32, keySlot: i32): i32 {
   memory.fill(OUTER_STATE, 0, 32);
   store<u32>(s, <u32>total, PREFIX_ABSORBED);
   store<i32>(s, keySlot, PREFIX_KEY);
+  store<i32>(s, tailLen, PREFIX_TAIL_LEN);
+  store<i32>(s, tailSlot, PREFIX_TAIL_SLOT);
+  if (tailLen > 0) memory.copy(slotPtr(tailSlot), tail, <usize>tailLen);
   return 0;
 }
 
-/** Begin a streamed HMAC from a slot code: after the ipad block, or after a prefix's blocks. */
+/** Begin a streamed HMAC from a slot code: after the ipad block, or after a prefix's blocks
+ *  and its tail bytes. */
 export function hmacStart(code: i32): void {
   ctxStartFrom(innerPtr(code), absorbedOf(code));
+  const t = tailLenOf(code);
+  if (t > 0) shaUpdate(tailPtrOf(code), t);
 }
 
 /** Finishes the inner hash and runs the single outer block; result (native words) in OUTER_STATE. */

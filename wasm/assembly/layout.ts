@@ -26,10 +26,14 @@ export const BATCH_OUT: usize = memory.data(BATCH_MAX, 16);
  *  A prefix slot (same table, same size) holds the inner chaining state after the ipad block
  *  and the whole 64-byte blocks of a message prefix: [0, 32) state as native words, [32, 36)
  *  bytes absorbed so far (64 + 64 * blocks, u32), [36, 40) the key slot whose outer state
- *  finishes the HMAC. */
+ *  finishes the HMAC, [40, 44) the prefix's unabsorbed tail length (0..63, u32), [44, 48) the
+ *  slot holding the tail bytes (a second slot of the table; unused when the length is 0).
+ *  Every hash from a prefix slot absorbs the tail first, so messages carry only the rest. */
 export const SLOT_BYTES: i32 = 64;
 export const PREFIX_ABSORBED: usize = 32;
 export const PREFIX_KEY: usize = 36;
+export const PREFIX_TAIL_LEN: usize = 40;
+export const PREFIX_TAIL_SLOT: usize = 44;
 
 /** A slot code names a key slot (>= 0) or, with the top bit set, a prefix slot. It is what
  *  sign/verify take and what a batch descriptor holds. */
@@ -50,6 +54,18 @@ export const PREFIX_FLAG: i32 = i32.MIN_VALUE; // 0x80000000
 // @ts-ignore: decorator
 @inline export function absorbedOf(code: i32): u32 {
   return code < 0 ? load<u32>(slotPtr(code & ~PREFIX_FLAG), PREFIX_ABSORBED) : 64;
+}
+
+/** Prefix tail bytes the message continues (0 for a key slot). */
+// @ts-ignore: decorator
+@inline export function tailLenOf(code: i32): i32 {
+  return code < 0 ? load<i32>(slotPtr(code & ~PREFIX_FLAG), PREFIX_TAIL_LEN) : 0;
+}
+
+/** Where a prefix slot's tail bytes are (only meaningful if tailLenOf(code) > 0). */
+// @ts-ignore: decorator
+@inline export function tailPtrOf(code: i32): usize {
+  return slotPtr(load<i32>(slotPtr(code & ~PREFIX_FLAG), PREFIX_TAIL_SLOT));
 }
 
 /** Outer (opad) state of the key behind the code. */
