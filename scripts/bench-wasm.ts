@@ -4,7 +4,7 @@
 // Prints a table and writes results/bench-wasm-<runtime>.json.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { HmacKey, LineFramer, verifyBatch, type LineSink, type VerifyItem } from "../src/wasm/core.ts";
+import { HmacKey, LineFramer, verifyBatch, verifyPacked, type LineSink, type PackedItem, type VerifyItem } from "../src/wasm/core.ts";
 import { copyAndScan } from "../src/wasm/framer.ts";
 import { heap, L, wasm } from "../src/wasm/instance.ts";
 import { AuthVerifier, newAuthMemo } from "../src/protocol/auth.ts";
@@ -180,6 +180,30 @@ const pBatch16 = measure("auth: WASM verifyBatch, prefix states (16/call)", N, (
     if (pOut[0]) sink++;
   }
 }, "msg", "per-device prefix state + 'timestamp|SALT'");
+// The gateway's shape: each read's items packed by the caller into one buffer ([MAC][timestamp|SALT]
+// per item, as AuthVerifier.check() packs them), verified with one copy into WASM and one call.
+const pPacked = pGroups.map((g) => {
+  const bytes = new Uint8Array(g.reduce((n, it) => n + 32 + it.message.length, 0));
+  let at = 0;
+  const items: PackedItem[] = g.map((it) => {
+    bytes.set(it.mac, at);
+    bytes.set(it.message, at + 32);
+    const item = { key: it.key, at, length: it.message.length, macOk: false };
+    at += 32 + it.message.length;
+    return item;
+  });
+  return { bytes, items };
+});
+for (const g of pPacked) {
+  verifyPacked(g.bytes, g.items);
+  if (!g.items.every((it) => it.macOk)) throw new Error("protocol-shaped bench: a packed MAC did not verify");
+}
+const pPacked16 = measure("auth: WASM verifyPacked, prefix states (16/call)", N, () => {
+  for (const g of pPacked) {
+    verifyPacked(g.bytes, g.items);
+    if (g.items[0]!.macOk) sink++;
+  }
+}, "msg", "caller-packed [MAC][timestamp|SALT], as AuthVerifier.verifyPrepared");
 const pPlain16 = measure("auth: WASM verifyBatch, whole string (16/call)", N, () => {
   for (const g of pPlainGroups) {
     verifyBatch(g, pOut);
@@ -251,6 +275,7 @@ const ratios = {
   batchVsNodeCreateHmac: nodeHmac / wasmBatch,
   authPrefixBatch16VsWholeStringBatch16: pPlain16 / pBatch16,
   authPrefixBatch16VsBunCryptoHasher: pBun / pBatch16,
+  authPackedBatch16VsBunCryptoHasher: pBun / pPacked16,
   authPrefixBatch16VsNodeCreateHmac: pNode / pBatch16,
 };
 console.log("ratios (>1 means WASM faster):");

@@ -86,4 +86,63 @@ describe("verifyPacked: MACs of items packed by the caller into one buffer", () 
     expect(() => verifyPacked(bytes, [{ key: pk, at: 0, length: 10, macOk: false }])).toThrow("after dispose");
     k.dispose();
   });
+  test("UTF-8 (Korean, emoji) prefixes and rests of random lengths, random keys, prefix and whole-string items mixed", () => {
+    const enc = new TextEncoder();
+    const alphabet = ["a", "Z", "7", "|", ":", "가", "힣", "한국어", "😀", "👍🏽", "é", " "];
+    const text = (n: number) => Array.from({ length: n }, () => alphabet[(next() * alphabet.length) | 0]).join("");
+    for (let round = 0; round < 30; round++) {
+      const secrets = Array.from({ length: 3 }, () => randomBytes(next, 1 + ((next() * 120) | 0)));
+      const hk = secrets.map((x) => new HmacKey(x));
+      const specs = Array.from({ length: 1 + ((next() * 40) | 0) }, () => {
+        const ki = (next() * hk.length) | 0;
+        const prefix = enc.encode(text((next() * 70) | 0)); // 0..~280 bytes: every tail length
+        const rest = enc.encode(text((next() * 40) | 0));
+        const good = next() < 0.7;
+        if (next() < 0.3) {
+          const full = new Uint8Array(prefix.length + rest.length);
+          full.set(prefix);
+          full.set(rest, prefix.length);
+          return { key: hk[ki]!, secret: secrets[ki]!, prefix: new Uint8Array(0), rest: full, good };
+        }
+        return { key: hk[ki]!.prefixed(prefix), secret: secrets[ki]!, prefix, rest, good };
+      });
+      const { bytes, items } = pack(next, specs);
+      verifyPacked(bytes, items);
+      expect(items.map((it) => it.macOk)).toEqual(items.map((it) => it.want));
+      for (const sp of specs) if (sp.key !== hk[0] && sp.key !== hk[1] && sp.key !== hk[2]) sp.key.dispose();
+      for (const k of hk) k.dispose();
+    }
+  });
+
+  test("memory grown by new prefix states (two slots each) between packing and verifying", () => {
+    const { bytes, items } = pack(next, Array.from({ length: 40 }, (_, i) => spec(i, 25, i % 3 !== 0)));
+    const before = wasm.memory.buffer.byteLength;
+    const extra: PrefixedKey[] = [];
+    while (wasm.memory.buffer.byteLength === before) extra.push(keys[0]!.prefixed(randomBytes(next, 100)));
+    verifyPacked(bytes, items);
+    expect(items.map((it) => it.macOk)).toEqual(items.map((it) => it.want));
+    for (const k of extra) k.dispose();
+  });
+
+  test("freed prefix slots (state and tail) reused by other prefixes and keys give fresh results", () => {
+    const secret = randomBytes(next, 32);
+    const k = new HmacKey(secret);
+    for (let round = 0; round < 20; round++) {
+      // dispose a batch of prefix states (long and short tails), then make new ones into the freed slots
+      const old = Array.from({ length: 8 }, () => k.prefixed(randomBytes(next, 64 + ((next() * 64) | 0))));
+      for (const o of old) o.dispose();
+      const reusedKey = new HmacKey(randomBytes(next, 20)); // may take a former tail slot
+      const specs = Array.from({ length: 12 }, (_, i) => {
+        const prefix = randomBytes(next, (next() * 140) | 0);
+        return { key: k.prefixed(prefix), secret, prefix, rest: randomBytes(next, (next() * 60) | 0), good: i % 4 !== 1 };
+      });
+      const { bytes, items } = pack(next, specs);
+      verifyPacked(bytes, items);
+      expect(items.map((it) => it.macOk)).toEqual(items.map((it) => it.want));
+      for (const sp of specs) expect(sp.key.sign(sp.rest)).toEqual(nodeHmac(secret, new Uint8Array([...sp.prefix, ...sp.rest])));
+      for (const sp of specs) sp.key.dispose();
+      reusedKey.dispose();
+    }
+    k.dispose();
+  });
 });

@@ -11,7 +11,7 @@ import { hmacVerify } from "./hmac";
 
 const STATE4: usize = memory.data(8 * 16, 16);   // word t of lane l at STATE4 + t*16 + l*4
 const W4: usize = memory.data(64 * 16, 16);
-const LANE_BUF: usize = memory.data(4 * 64, 16);  // padded tail / outer block per lane
+const LANE_BUF: usize = memory.data(4 * 128, 16); // padded last block / outer block per lane (64 B + 64 B of room)
 const DUMMY: usize = memory.data(64, 16);
 const LANE_ITEM: usize = memory.data(16, 16);     // i32 item index, -1 = idle
 const LANE_BLOCK: usize = memory.data(16, 16);    // next block number; == nb means outer block
@@ -140,7 +140,7 @@ function prepare(l: i32): usize {
   const code = load<i32>(desc, 0);
   const b = laneGet(LANE_BLOCK, l);
   const nb = laneGet(LANE_NB, l);
-  const buf = LANE_BUF + (<usize>l << 6);
+  const buf = LANE_BUF + (<usize>l << 7);
   if (b == nb) { // outer block (built by finish())
     setLaneState(l, outerPtr(code));
     return buf;
@@ -153,9 +153,19 @@ function prepare(l: i32): usize {
   if (b == 0) {
     setLaneState(l, innerPtr(code));
     src = msg;
-    if (t > 0) { // tail ++ the first 64 - t item bytes (reading past them stays inside memory)
-      memory.copy(buf + <usize>t, msg, <usize>(64 - t));
-      memory.copy(buf, tailPtrOf(code), <usize>t);
+    if (t > 0) { // tail ++ the first 64 - t item bytes: the tail slot's 64 bytes, then 64 item
+      // bytes over them from index t (the lane's 128-byte buffer has room; reading past the
+      // item stays inside linear memory). No memory.copy: JSC calls out for it.
+      const tp = tailPtrOf(code);
+      v128.store(buf, v128.load(tp), 0);
+      v128.store(buf, v128.load(tp, 16), 16);
+      v128.store(buf, v128.load(tp, 32), 32);
+      v128.store(buf, v128.load(tp, 48), 48);
+      const d = buf + <usize>t;
+      v128.store(d, v128.load(msg), 0);
+      v128.store(d, v128.load(msg, 16), 16);
+      v128.store(d, v128.load(msg, 32), 32);
+      v128.store(d, v128.load(msg, 48), 48);
       src = buf;
     }
   } else {
@@ -184,7 +194,7 @@ function finish(l: i32, count: i32, nextItem: i32): i32 {
   const st = STATE4 + (<usize>l << 2);
   if (b < nb - 1) { laneSet(LANE_BLOCK, l, b + 1); return nextItem; }
   if (b == nb - 1) { // inner digest done: build the outer block
-    const buf = LANE_BUF + (<usize>l << 6);
+    const buf = LANE_BUF + (<usize>l << 7);
     for (let t: usize = 0; t < 8; t++) store<u32>(buf + (t << 2), bswap<u32>(load<u32>(st + (t << 4))));
     v128.store(buf, i32x4(0x80, 0, 0, 0), 32);            // 0x80 then zeros
     v128.store(buf, i32x4(0, 0, 0, bswap<u32>(768)), 48); // length: (64 + 32) * 8 bits
