@@ -1,20 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type AuthPrefix, AuthVerifier, newAuthMemo } from "../../src/protocol/auth.ts";
-import type { BotgateError } from "../../src/errors.ts";
 import { signAuth } from "../support/phone.ts";
+import { codeOf } from "../support/codes.ts";
 
 const id = { botName: "LOA.i", deviceId: "ccbd8eee1012327e", secret: "비밀키-secret-0123456789", salt: "소금🧂" };
 const bots = [{ name: id.botName, secret: id.secret, salt: id.salt }];
 const now = 1_737_354_645_123;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as BotgateError).code;
-  }
-  return "OK";
-}
 
 /** Prefix strings looked up in a Map while `fn` runs (the prefix cache is the only Map keyed by strings ending in '|'). */
 const realGet = Map.prototype.get;

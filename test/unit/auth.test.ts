@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { AuthVerifier } from "../../src/protocol/auth.ts";
 import { BotgateError } from "../../src/errors.ts";
 import { signAuth } from "../support/phone.ts";
+import { codeOf } from "../support/codes.ts";
 import { wasm } from "../../src/wasm/instance.ts";
 
 const wasmMemoryBytes = () => wasm.memory.buffer.byteLength;
@@ -9,14 +10,6 @@ const wasmMemoryBytes = () => wasm.memory.buffer.byteLength;
 const id = { botName: "LOA.i", deviceId: "ccbd8eee1012327e", secret: "비밀키-secret-0123456789", salt: "소금🧂" };
 const now = 1_737_354_645_123;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as BotgateError).code;
-  }
-  return "OK";
-}
 
 describe("AuthVerifier", () => {
   const make = () => new AuthVerifier([{ name: id.botName, secret: id.secret, salt: id.salt }], 300_000);
