@@ -97,6 +97,13 @@ export interface PingRow {
   rttMs: number | null;
   monitoringJson: string | null;
   at: Date;
+  /** The caller's `${botName}\0${deviceId}` string, kept only if it is exactly that. */
+  key?: string;
+}
+
+/** True if `k` is `${botName}\0${deviceId}` (checked without building that string). */
+function isDeviceKey(k: unknown, botName: string, deviceId: string): k is string {
+  return typeof k === "string" && k.length === botName.length + 1 + deviceId.length && k.charCodeAt(botName.length) === 0 && k.startsWith(botName) && k.endsWith(deviceId);
 }
 
 export function ping(p: PingRecord): PingRow {
@@ -116,12 +123,15 @@ export function ping(p: PingRecord): PingRow {
     }
     text("monitoringJson", monitoringJson, false);
   }
+  const botName = key("botName", p.botName);
+  const deviceId = key("deviceId", p.deviceId);
   return {
-    botName: key("botName", p.botName),
-    deviceId: key("deviceId", p.deviceId),
+    botName,
+    deviceId,
     rttMs: p.rttMs,
     monitoringJson,
     at: instant("at", p.at),
+    key: isDeviceKey(p.key, botName, deviceId) ? p.key : undefined,
   };
 }
 

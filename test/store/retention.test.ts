@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { TrimSchedule, countByDevice, deviceKey } from "../../src/store/retention.ts";
 import { trimEvery } from "../../src/store/types.ts";
 import { deviceKey as sessionKey } from "../../src/session/session.ts";
+import { ping as validatePing } from "../../src/store/validate.ts";
 
 describe("TrimSchedule", () => {
   test("trimEvery is ceil(N/10), at least 1", () => {
@@ -58,5 +59,15 @@ describe("countByDevice with the caller's key", () => {
       [key, 2],
       [deviceKey("bot", "other"), 1],
     ]);
+  });
+
+  test("a stored ping row keeps the caller's key only if it is exactly the device's key", () => {
+    const base = { botName: "봇", deviceId: "기기-1", rttMs: 12, monitoring: null, at: new Date(0).toISOString() };
+    const key = sessionKey("봇", "기기-1");
+    expect(validatePing({ ...base, key }).key).toBe(key);
+    for (const wrong of [sessionKey("봇", "기기-2"), sessionKey("봇x", "기기-1"), "봇|기기-1", `${key}x`, ""]) {
+      expect(validatePing({ ...base, key: wrong }).key).toBeUndefined();
+    }
+    expect(validatePing(base).key).toBeUndefined();
   });
 });
