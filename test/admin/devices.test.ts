@@ -1,25 +1,18 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { BOT, startTestGateway, type TestGateway, until } from "../support/harness.ts";
-import type { LegacyPhone } from "../support/phone.ts";
-import { adminFor, call, phoneOn } from "./helpers.ts";
+import { describe, expect, test } from "bun:test";
+import { BOT, startTestGateway, until } from "../support/harness.ts";
+import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-const phones: LegacyPhone[] = [];
-afterEach(async () => {
-  for (const p of phones.splice(0)) p.destroy();
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 /** Bot without autoApprove: phones register as pending. */
 async function pendingGateway(extra: Record<string, unknown> = {}) {
-  gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], ...extra });
-  return adminFor(gw);
+  fx.gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], ...extra });
+  return adminFor(fx.gw);
 }
 
 async function connect(device: string) {
-  const { phone, hello } = await phoneOn(gw!.port, device);
-  phones.push(phone);
+  const { phone, hello } = await phoneOn(fx.gw!.port, device);
+  fx.phones.push(phone);
   return { phone, hello };
 }
 
@@ -31,9 +24,9 @@ describe("GET /api/devices", () => {
     await connect("dev-1");
     const { phone: p2 } = await connect("dev-2");
     await connect("dev-3");
-    await gw!.app.gateway.store.setStatus(BOT.name, "dev-3", "approved");
+    await fx.gw!.app.gateway.store.setStatus(BOT.name, "dev-3", "approved");
     p2.destroy();
-    await until(() => gw!.app.gateway.getSession(BOT.name, "dev-2") === undefined, 3000, "dev-2 gone");
+    await until(() => fx.gw!.app.gateway.getSession(BOT.name, "dev-2") === undefined, 3000, "dev-2 gone");
 
     const all = await call(app, "GET", "/api/devices");
     expect(all.status).toBe(200);
@@ -76,10 +69,10 @@ describe("PATCH /api/devices/:bot/:device", () => {
     const r = await call(app, "PATCH", path("dev-1"), { action: "approve", description: "front desk phone" });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ status: "approved", description: "front desk phone", connected: true });
-    expect(gw!.app.gateway.getSession(BOT.name, "dev-1")!.status).toBe("approved");
+    expect(fx.gw!.app.gateway.getSession(BOT.name, "dev-1")!.status).toBe("approved");
     phone.write(phone.analyzeLine({ text: "!ping" }));
     expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
-    expect((await gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("approved");
+    expect((await fx.gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("approved");
   });
 
   test("block closes the live session with DEVICE_BLOCKED; its reconnect is refused", async () => {
@@ -124,7 +117,7 @@ describe("PATCH /api/devices/:bot/:device", () => {
     expect((await call(app, "PATCH", path("dev-1"), "[1]")).status).toBe(400);
     expect((await call(app, "PATCH", path("dev-1"))).status).toBe(400);
     expect((await call(app, "PATCH", path("ghost"), { action: "approve" })).status).toBe(404);
-    expect((await gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("pending");
+    expect((await fx.gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("pending");
   });
 
   test("an oversized body is a 413", async () => {
@@ -143,7 +136,7 @@ describe("DELETE /api/devices/:bot/:device", () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ deleted: true, kicked: true });
     await phone.waitClosed();
-    expect(await gw!.app.gateway.store.get(BOT.name, "dev-1")).toBeNull();
+    expect(await fx.gw!.app.gateway.store.get(BOT.name, "dev-1")).toBeNull();
     expect((await call(app, "DELETE", path("dev-1"))).status).toBe(404);
   });
 });
@@ -151,11 +144,11 @@ describe("DELETE /api/devices/:bot/:device", () => {
 describe("GET /api/devices/:bot/:device/pings", () => {
   test("stored ping and monitoring history, newest first, bounded by store.pingRetention", async () => {
     const app = await pendingGateway({ store: { kind: "sqlite", path: ":memory:", pingRetention: 3 } });
-    await gw!.app.gateway.store.upsertOnHandshake({ botName: BOT.name, deviceId: "dev-1", ipAddress: null, clientType: "MessengerBotR", clientVersion: "3.2.1", clientInfo: null }, "approved");
+    await fx.gw!.app.gateway.store.upsertOnHandshake({ botName: BOT.name, deviceId: "dev-1", ipAddress: null, clientType: "MessengerBotR", clientVersion: "3.2.1", clientInfo: null }, "approved");
     const { phone } = await connect("dev-1");
     for (let i = 1; i <= 5; i++) phone.write(phone.pingLine(Date.now() - i, { active_rooms: i }));
-    const store = gw!.app.gateway.store;
-    await until(() => gw!.app.gateway.getSession(BOT.name, "dev-1")!.lastMonitoring?.active_rooms === 5, 3000, "pings in");
+    const store = fx.gw!.app.gateway.store;
+    await until(() => fx.gw!.app.gateway.getSession(BOT.name, "dev-1")!.lastMonitoring?.active_rooms === 5, 3000, "pings in");
     let items: any[] = [];
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline) {

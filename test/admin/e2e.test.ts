@@ -2,22 +2,15 @@
  * End to end over real HTTP: a running gateway with its admin API on a real
  * port, legacy phones on real sockets, operated through fetch and the CLI.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli.ts";
-import { ADMIN_TOKEN, BOT, startTestGateway, type TestGateway, until } from "../support/harness.ts";
-import type { LegacyPhone } from "../support/phone.ts";
-import { phoneOn } from "./helpers.ts";
+import { ADMIN_TOKEN, BOT, startTestGateway, until } from "../support/harness.ts";
+import { phoneOn, perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-const phones: LegacyPhone[] = [];
-afterEach(async () => {
-  for (const p of phones.splice(0)) p.destroy();
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 async function http(method: string, path: string, body?: unknown) {
-  const res = await fetch(gw!.adminUrl + path, {
+  const res = await fetch(fx.gw!.adminUrl + path, {
     method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -28,21 +21,21 @@ async function http(method: string, path: string, body?: unknown) {
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, { env: { BOTGATE_ADMIN_URL: gw!.adminUrl!, BOTGATE_ADMIN_TOKEN: ADMIN_TOKEN }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli(argv, { env: { BOTGATE_ADMIN_URL: fx.gw!.adminUrl!, BOTGATE_ADMIN_TOKEN: ADMIN_TOKEN }, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
 describe("admin API end to end", () => {
   test("over real HTTP: approve one phone, kick another, push into a room through the approved one", async () => {
-    gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], pipeline: { replyGapMs: 0 } }, { admin: true });
-    const { phone: a, hello } = await phoneOn(gw.port, "phone-a");
-    const { phone: b } = await phoneOn(gw.port, "phone-b");
-    phones.push(a, b);
+    fx.gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], pipeline: { replyGapMs: 0 } }, { admin: true });
+    const { phone: a, hello } = await phoneOn(fx.gw.port, "phone-a");
+    const { phone: b } = await phoneOn(fx.gw.port, "phone-b");
+    fx.phones.push(a, b);
     expect(hello.data.approved).toBe(false);
 
-    expect((await fetch(gw.adminUrl + "/healthz")).status).toBe(200);
-    expect((await fetch(gw.adminUrl + "/readyz")).status).toBe(200);
-    expect((await fetch(gw.adminUrl + "/api/sessions")).status).toBe(401);
+    expect((await fetch(fx.gw.adminUrl + "/healthz")).status).toBe(200);
+    expect((await fetch(fx.gw.adminUrl + "/readyz")).status).toBe(200);
+    expect((await fetch(fx.gw.adminUrl + "/api/sessions")).status).toBe(401);
 
     // nothing approved yet: a push has nowhere to go
     const none = await http("POST", "/api/messages", { bot: BOT.name, room: "공지", text: "x" });
@@ -59,7 +52,7 @@ describe("admin API end to end", () => {
     const kick = await http("DELETE", `/api/sessions/${BOT.name}/phone-b`, { reason: "e2e" });
     expect(kick.status).toBe(200);
     await b.waitClosed();
-    await until(() => gw!.app.gateway.getSession(BOT.name, "phone-b") === undefined, 3000, "phone-b gone");
+    await until(() => fx.gw!.app.gateway.getSession(BOT.name, "phone-b") === undefined, 3000, "phone-b gone");
     expect((await http("GET", "/api/sessions")).json.items.map((s: any) => s.device)).toEqual(["phone-a"]);
 
     // push through the approved phone
@@ -67,17 +60,17 @@ describe("admin API end to end", () => {
     expect(push).toMatchObject({ status: 202, json: { device: "phone-a" } });
     expect((await a.next((f) => f.event === "messageResponse")).data).toEqual({ room: "공지", text: "안녕하세요", channel_id: "42" });
 
-    const metrics = await (await fetch(gw.adminUrl + "/metrics", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    const metrics = await (await fetch(fx.gw.adminUrl + "/metrics", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     expect(metrics).toContain('botgate_connections_closed_total{reason="kicked"} 1');
     expect(metrics).toContain("botgate_connections_current 1");
   });
 
   test("the CLI does the same: devices list/approve/block, sessions list/kick, send", async () => {
-    gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], pipeline: { replyGapMs: 0 } }, { admin: true });
-    const { phone: a } = await phoneOn(gw.port, "phone-a");
-    const { phone: b } = await phoneOn(gw.port, "phone-b");
-    const { phone: c } = await phoneOn(gw.port, "phone-c");
-    phones.push(a, b, c);
+    fx.gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: false }], pipeline: { replyGapMs: 0 } }, { admin: true });
+    const { phone: a } = await phoneOn(fx.gw.port, "phone-a");
+    const { phone: b } = await phoneOn(fx.gw.port, "phone-b");
+    const { phone: c } = await phoneOn(fx.gw.port, "phone-c");
+    fx.phones.push(a, b, c);
 
     const list = await cli("devices", "list", "--status", "pending");
     expect(list.code).toBe(0);
@@ -115,7 +108,7 @@ describe("admin API end to end", () => {
     expect(badStatus.code).toBe(1);
     expect(badStatus.err).toContain("  - status: must be one of");
 
-    const noToken = await runCli(["sessions", "list"], { env: { BOTGATE_ADMIN_URL: gw.adminUrl!, BOTGATE_CONFIG: "/nonexistent/botgate.json" }, out: () => {}, err: () => {} });
+    const noToken = await runCli(["sessions", "list"], { env: { BOTGATE_ADMIN_URL: fx.gw.adminUrl!, BOTGATE_CONFIG: "/nonexistent/botgate.json" }, out: () => {}, err: () => {} });
     expect(noToken).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { afterEach } from "bun:test";
 import { createAdminApp } from "../../src/admin/app.ts";
 import type { Hono } from "hono";
 import { LegacyPhone, type Frame } from "../support/phone.ts";
@@ -30,4 +31,18 @@ export async function phoneOn(port: number, device: string, over: Partial<PhoneI
   const phone = await LegacyPhone.connect(port, identity(device, over));
   const hello = await phone.handshake();
   return { phone, hello };
+}
+
+/**
+ * The gateway a test starts and the phones it opens, for one test file: after
+ * each test the phones are destroyed and the gateway is stopped.
+ */
+export function perTest(): { gw: TestGateway | null; phones: LegacyPhone[] } {
+  const fx = { gw: null as TestGateway | null, phones: [] as LegacyPhone[] };
+  afterEach(async () => {
+    for (const p of fx.phones.splice(0)) p.destroy();
+    await fx.gw?.stop();
+    fx.gw = null;
+  });
+  return fx;
 }

@@ -1,24 +1,18 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { BOT, startTestGateway, type TestGateway } from "../support/harness.ts";
-import type { Frame, LegacyPhone } from "../support/phone.ts";
-import { adminFor, call, phoneOn } from "./helpers.ts";
+import { describe, expect, test } from "bun:test";
+import { BOT, startTestGateway } from "../support/harness.ts";
+import type { Frame } from "../support/phone.ts";
+import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-const phones: LegacyPhone[] = [];
-afterEach(async () => {
-  for (const p of phones.splice(0)) p.destroy();
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 async function setup(raw: Record<string, unknown> = {}) {
-  gw = await startTestGateway({ pipeline: { replyGapMs: 0 }, ...raw });
-  return adminFor(gw);
+  fx.gw = await startTestGateway({ pipeline: { replyGapMs: 0 }, ...raw });
+  return adminFor(fx.gw);
 }
 
 async function connect(device: string) {
-  const { phone } = await phoneOn(gw!.port, device);
-  phones.push(phone);
+  const { phone } = await phoneOn(fx.gw!.port, device);
+  fx.phones.push(phone);
   return phone;
 }
 
@@ -95,7 +89,7 @@ describe("POST /api/messages", () => {
     const r = await call(app, "POST", "/api/messages", { bot: "NoSuchBot", room: "r", text: "x" });
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe("UNKNOWN_BOT");
-    const stopping = gw!.app.stop();
+    const stopping = fx.gw!.app.stop();
     const s = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "r", text: "x" });
     expect(s.status).toBe(503);
     expect(s.json.error.code).toBe("SHUTTING_DOWN");

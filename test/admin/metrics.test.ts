@@ -1,17 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { PromWriter } from "../../src/admin/prom.ts";
 import { LabeledCounter } from "../../src/metrics/primitives.ts";
-import { BOT, startTestGateway, type TestGateway, until } from "../support/harness.ts";
-import type { LegacyPhone } from "../support/phone.ts";
-import { adminFor, call, phoneOn } from "./helpers.ts";
+import { BOT, startTestGateway, until } from "../support/harness.ts";
+import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-const phones: LegacyPhone[] = [];
-afterEach(async () => {
-  for (const p of phones.splice(0)) p.destroy();
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 /** Parse exposition text into families (HELP/TYPE) and samples; throws on any malformed line. */
 function parse(text: string) {
@@ -33,20 +26,20 @@ function parse(text: string) {
 
 describe("GET /metrics", () => {
   test("Prometheus text with every family the issue lists, counting real traffic", async () => {
-    gw = await startTestGateway();
-    const app = adminFor(gw);
-    const { phone } = await phoneOn(gw.port, "dev-m");
-    phones.push(phone);
+    fx.gw = await startTestGateway();
+    const app = adminFor(fx.gw);
+    const { phone } = await phoneOn(fx.gw.port, "dev-m");
+    fx.phones.push(phone);
     phone.write(phone.analyzeLine({ text: "!ping" }));
     await phone.next((f) => f.event === "messageResponse");
     phone.write(phone.pingLine(Date.now() - 30));
     phone.write(phone.analyzeLine({}, { bogus: true }));
     await phone.next((f) => f.event === "error");
-    await until(() => gw!.app.gateway.metrics.pingRttMs.count === 1, 3000, "ping");
-    const kicked = (await phoneOn(gw.port, "dev-k")).phone;
+    await until(() => fx.gw!.app.gateway.metrics.pingRttMs.count === 1, 3000, "ping");
+    const kicked = (await phoneOn(fx.gw.port, "dev-k")).phone;
     await call(app, "DELETE", `/api/sessions/${BOT.name}/dev-k`);
     await kicked.waitClosed();
-    await until(() => gw!.app.gateway.metrics.sessionSeconds.count === 1, 3000, "session closed");
+    await until(() => fx.gw!.app.gateway.metrics.sessionSeconds.count === 1, 3000, "session closed");
 
     const res = await call(app, "GET", "/metrics");
     expect(res.status).toBe(200);
@@ -80,8 +73,8 @@ describe("GET /metrics", () => {
   });
 
   test("event-loop lag is exported when a sampler runs (real startApp wiring)", async () => {
-    gw = await startTestGateway({}, { admin: true });
-    const res = await fetch(`${gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${gw.config.admin.token}` } });
+    fx.gw = await startTestGateway({}, { admin: true });
+    const res = await fetch(`${fx.gw.adminUrl}/metrics`, { headers: { authorization: `Bearer ${fx.gw.config.admin.token}` } });
     const { types } = parse(await res.text());
     expect(types.get("botgate_event_loop_lag_ms")).toBe("gauge");
     expect(types.get("botgate_event_loop_lag_histogram_ms")).toBe("histogram");

@@ -1,25 +1,18 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { BOT, startTestGateway, type TestGateway, until } from "../support/harness.ts";
-import type { LegacyPhone } from "../support/phone.ts";
-import { adminFor, call, phoneOn } from "./helpers.ts";
+import { describe, expect, test } from "bun:test";
+import { BOT, startTestGateway, until } from "../support/harness.ts";
+import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
 const OTHER = { name: "Other", secret: "other-secret-0123456789abcdef", salt: "other-salt" };
 
-let gw: TestGateway | null = null;
-const phones: LegacyPhone[] = [];
-afterEach(async () => {
-  for (const p of phones.splice(0)) p.destroy();
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 async function two() {
-  gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: true }, { ...OTHER, autoApprove: true }] });
-  const a = (await phoneOn(gw.port, "dev-a")).phone;
-  const b = (await phoneOn(gw.port, "dev-b")).phone;
-  const o = (await phoneOn(gw.port, "dev-o", { botName: OTHER.name, secret: OTHER.secret, salt: OTHER.salt })).phone;
-  phones.push(a, b, o);
-  return { app: adminFor(gw), a, b, o };
+  fx.gw = await startTestGateway({ bots: [{ ...BOT, autoApprove: true }, { ...OTHER, autoApprove: true }] });
+  const a = (await phoneOn(fx.gw.port, "dev-a")).phone;
+  const b = (await phoneOn(fx.gw.port, "dev-b")).phone;
+  const o = (await phoneOn(fx.gw.port, "dev-o", { botName: OTHER.name, secret: OTHER.secret, salt: OTHER.salt })).phone;
+  fx.phones.push(a, b, o);
+  return { app: adminFor(fx.gw), a, b, o };
 }
 
 describe("GET /api/sessions", () => {
@@ -54,7 +47,7 @@ describe("GET /api/sessions/:bot/:device", () => {
     const { app, a } = await two();
     const ts = Date.now() - 40;
     a.write(a.pingLine(ts, { total_memory: 2048, memory_usage: 512.5, memory_percent: 25, message_queue_size: 5, active_rooms: 10 }));
-    const g = gw!.app.gateway;
+    const g = fx.gw!.app.gateway;
     await until(() => g.getSession(BOT.name, "dev-a")!.lastRttMs !== null, 3000, "ping recorded");
     const r = await call(app, "GET", `/api/sessions/${BOT.name}/dev-a`);
     expect(r.status).toBe(200);
@@ -88,10 +81,10 @@ describe("DELETE /api/sessions/:bot/:device", () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ kicked: true, device: "dev-a", reason: "maintenance" });
     await a.waitClosed();
-    expect(gw!.app.gateway.metrics.connectionsClosed.get("kicked")).toBe(1);
-    expect(gw!.logs.some((l) => l.includes('"session kicked"') && l.includes("maintenance"))).toBe(true);
+    expect(fx.gw!.app.gateway.metrics.connectionsClosed.get("kicked")).toBe(1);
+    expect(fx.gw!.logs.some((l) => l.includes('"session kicked"') && l.includes("maintenance"))).toBe(true);
     expect(b.isClosed).toBe(false);
-    await until(() => gw!.app.gateway.getSession(BOT.name, "dev-a") === undefined, 3000, "session removed");
+    await until(() => fx.gw!.app.gateway.getSession(BOT.name, "dev-a") === undefined, 3000, "session removed");
     expect((await call(app, "DELETE", `/api/sessions/${BOT.name}/dev-a`)).status).toBe(404);
   });
 

@@ -1,27 +1,20 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createAdminApp } from "../../src/admin/app.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { Sweeper } from "../../src/resources/sweeper.ts";
 import { ResourceTracker } from "../../src/resources/tracker.ts";
 import { Scope } from "../../src/resources/scope.ts";
 import { LoopLagSampler } from "../../src/runtime/loop-lag.ts";
-import { ADMIN_TOKEN, startTestGateway, type TestGateway, until } from "../support/harness.ts";
-import type { LegacyPhone } from "../support/phone.ts";
-import { adminFor, call, phoneOn } from "./helpers.ts";
+import { ADMIN_TOKEN, startTestGateway, until } from "../support/harness.ts";
+import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-const phones: LegacyPhone[] = [];
-afterEach(async () => {
-  for (const p of phones.splice(0)) p.destroy();
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 describe("GET /api/stats and /api/resources", () => {
   test("stats: connections, pipeline snapshot, tracker counts, memory", async () => {
-    gw = await startTestGateway();
-    phones.push((await phoneOn(gw.port, "dev-s")).phone);
-    const r = await call(adminFor(gw), "GET", "/api/stats");
+    fx.gw = await startTestGateway();
+    fx.phones.push((await phoneOn(fx.gw.port, "dev-s")).phone);
+    const r = await call(adminFor(fx.gw), "GET", "/api/stats");
     expect(r.status).toBe(200);
     expect(r.json.connections).toEqual({ open: 1, sessions: 1 });
     expect(r.json.accepting).toBe(true);
@@ -31,11 +24,11 @@ describe("GET /api/stats and /api/resources", () => {
   });
 
   test("resources: live entries with owner and age, filterable; bad kind is a 400", async () => {
-    gw = await startTestGateway();
-    const { phone } = await phoneOn(gw.port, "dev-r");
-    phones.push(phone);
-    const app = adminFor(gw);
-    const sid = gw.app.gateway.getSession("LOA.i", "dev-r")!.id;
+    fx.gw = await startTestGateway();
+    const { phone } = await phoneOn(fx.gw.port, "dev-r");
+    fx.phones.push(phone);
+    const app = adminFor(fx.gw);
+    const sid = fx.gw.app.gateway.getSession("LOA.i", "dev-r")!.id;
     await Bun.sleep(5);
     const r = await call(app, "GET", "/api/resources");
     expect(r.status).toBe(200);
@@ -51,7 +44,7 @@ describe("GET /api/stats and /api/resources", () => {
     expect((await call(app, "GET", `/api/resources?owner=session%23${sid}&limit=2`)).json.items.length).toBe(2);
     expect((await call(app, "GET", "/api/resources?kind=widget")).status).toBe(400);
     phone.destroy();
-    await until(() => gw!.app.gateway.tracker.counts().socket === 0, 3000, "socket released");
+    await until(() => fx.gw!.app.gateway.tracker.counts().socket === 0, 3000, "socket released");
     expect((await call(app, "GET", "/api/resources?kind=socket")).json.items).toEqual([]);
   });
 });
@@ -79,14 +72,14 @@ describe("resource sweeper", () => {
   });
 
   test("runs periodically under its owner scope, shows up in /metrics and /api/stats, and stops with the scope", async () => {
-    gw = await startTestGateway();
+    fx.gw = await startTestGateway();
     const tracker = new ResourceTracker();
     const scope = new Scope("app", tracker);
     const sweeper = new Sweeper(tracker, createLogger("silent"));
     sweeper.start(scope, 20);
     tracker.track("job", "pool", "stuck-job", () => {}, () => false);
     await until(() => sweeper.leaks.get("job") === 1, 3000, "periodic sweep");
-    const app = createAdminApp({ gateway: gw.app.gateway, log: createLogger("silent"), token: ADMIN_TOKEN, sweeper });
+    const app = createAdminApp({ gateway: fx.gw.app.gateway, log: createLogger("silent"), token: ADMIN_TOKEN, sweeper });
     const m = await call(app, "GET", "/metrics");
     expect(m.json).toContain('botgate_resource_leaks_total{kind="job"} 1');
     expect((await call(app, "GET", "/api/stats")).json.tracker.leaksByKind).toEqual({ job: 1 });
