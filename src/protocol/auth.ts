@@ -140,7 +140,6 @@ export class AuthVerifier {
   #arena = new Uint8Array(ARENA_BYTES);
   #used = 0;
   readonly #one: PreparedAuth[] = [];
-  readonly #memos = new WeakMap<object, AuthMemo>();
   /** Prefix string -> state, in insertion (or refresh) order. */
   readonly #prefixes = new Map<string, PrefixEntry>();
   readonly #prefixMax: number;
@@ -176,14 +175,6 @@ export class AuthVerifier {
       one.length = 0;
     }
     return this.commit(item, item.macOk);
-  }
-
-  /** A memo for `owner` (e.g. a session without its own `authPrefix` field), made on first use;
-   *  held weakly (dies with the owner). */
-  memoFor(owner: object): AuthMemo {
-    let m = this.#memos.get(owner);
-    if (m === undefined) this.#memos.set(owner, (m = newAuthMemo()));
-    return m;
   }
 
   /**
