@@ -4,6 +4,7 @@
  * did not take and sends it on drain. Same IPC commands as server.ts.
  */
 import { cpuSeconds, emit, serve } from "./ipc.ts";
+import { StallProbe } from "./stall-probe.ts";
 
 interface State {
   carry: Uint8Array | null;
@@ -62,9 +63,11 @@ const listener = Bun.listen<State>({
   },
 });
 
+const probe = new StallProbe(); // the same probe as botgate's server, so their stalls compare
+
 function usage() {
   const m = process.memoryUsage();
-  return { cpu: cpuSeconds(), rss: m.rss, heapUsed: m.heapUsed, t: performance.now() };
+  return { cpu: cpuSeconds(), rss: m.rss, heapUsed: m.heapUsed, t: performance.now(), stall: probe.take() };
 }
 
 serve({
@@ -75,6 +78,7 @@ serve({
   },
   stats: () => ({ connections, ...usage() }),
   stop() {
+    probe.stop();
     listener.stop(true);
     setTimeout(() => process.exit(0), 10);
     return usage();

@@ -12,6 +12,7 @@ import type { Socket } from "bun";
 import { analyzeTemplate, deviceId, handshakeLine, presign, sign, VAR_BYTES, type FrameTemplate } from "./frames.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import { cpuSeconds, emit, serve } from "./ipc.ts";
+import { StallProbe } from "./stall-probe.ts";
 
 const LF = 10;
 const CLS_OFFSET = 10; // `{"event":"` is 10 bytes: the next byte names the event
@@ -273,6 +274,7 @@ serve({
       ticker = setInterval(tick, 1);
     }
     await sleep(warmupMs);
+    const probe = new StallProbe(); // started here: a gap in it is a late measurement by this generator
     hist.reset();
     counts.replies = counts.errors = 0;
     const sentAtStart = counts.sent;
@@ -285,6 +287,8 @@ serve({
     const c1 = cpuSeconds();
     running = false;
     clearInterval(ticker);
+    const stall = probe.take();
+    probe.stop();
     const result = {
       windowSec: (w1 - w0) / 1000,
       replies: counts.replies,
@@ -292,6 +296,7 @@ serve({
       sentInWindow: counts.sent - sentAtStart,
       genCpuSec: c1 - c0,
       hist: hist.toJSON(),
+      stall,
       signedOnTheFly: counts.signedOnTheFly,
       droppedByGenerator: counts.droppedByGenerator,
       closedEarly: counts.closedEarly,

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { LatencyHistogram } from "./histogram.ts";
 import { Child, SERVER_BUN_FLAGS } from "./ipc.ts";
+import type { Stalls } from "./stall-probe.ts";
 
 export interface PhaseSpec {
   name: string;
@@ -36,6 +37,9 @@ export interface PhaseResult {
   serverCpuPct: number;
   serverRssMiB: number;
   generatorCpuPct: number[];
+  /** Event-loop gaps over the measured window (scripts/bench/stall-probe.ts). */
+  serverStall: Stalls;
+  generatorStall: Stalls[];
   signedOnTheFly: number;
   droppedByGenerator: number;
   closedEarly: number;
@@ -105,6 +109,8 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
       serverCpuPct: (serverCpuSec / serverWallSec) * 100,
       serverRssMiB: s1.rss / 2 ** 20,
       generatorCpuPct: results.map((r) => (r.genCpuSec / r.windowSec) * 100),
+      serverStall: s1.stall,
+      generatorStall: results.map((r) => r.stall),
       signedOnTheFly: sum("signedOnTheFly"),
       droppedByGenerator: sum("droppedByGenerator"),
       closedEarly: sum("closedEarly"),

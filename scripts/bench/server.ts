@@ -14,6 +14,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import * as bun from "../../src/runtime/bun.ts";
 import { BENCH_BOT } from "./frames.ts";
 import { cpuSeconds, emit, serve } from "./ipc.ts";
+import { StallProbe } from "./stall-probe.ts";
 
 type Obj = Record<string, unknown>;
 function merge(a: Obj, b: Obj): Obj {
@@ -49,10 +50,12 @@ const log = createLogger(config.log.level, (line) => {
 });
 const app = await startApp(config, bun, log);
 const g = app.gateway;
+const probe = new StallProbe();
 
+/** `stall` covers the time since the previous usage(): the orchestrator reads it at the start and the end of the window. */
 function usage() {
   const m = process.memoryUsage();
-  return { cpu: cpuSeconds(), rss: m.rss, heapUsed: m.heapUsed, t: performance.now() };
+  return { cpu: cpuSeconds(), rss: m.rss, heapUsed: m.heapUsed, t: performance.now(), stall: probe.take() };
 }
 
 function openFds(): number {
@@ -176,6 +179,7 @@ serve({
     return { before, after: g.auth.replayEntries };
   },
   async stop() {
+    probe.stop();
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
     setTimeout(() => process.exit(0), 10);

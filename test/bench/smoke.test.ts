@@ -23,15 +23,35 @@ test("soak: 300 churn cycles leave no leaked resources", async () => {
   expect(r.code).toBe(0);
 }, 60_000);
 
-test("bench --quick runs the echo limit and botgate and prints the table", async () => {
+test("bench --quick runs the echo limit and botgate, both again at half rate, and prints the table", async () => {
   const out = mkdtempSync(join(tmpdir(), "botgate-bench-test-"));
   try {
     const r = await run("scripts/bench.ts", ["--quick", "--out", out]);
     expect(r.out).toMatch(/\| echo-limit +\|/);
     expect(r.out).toMatch(/\| botgate +\|/);
+    expect(r.out).toMatch(/\| echo@50% +\| open \d+\/s/);
+    expect(r.out).toMatch(/\| botgate@50% +\| open \d+\/s/);
+    expect(r.out).toMatch(/p99 <= 5 ms at half of max throughput .* ms at [\d,]+\/s \(the echo server at the same rate: [\d.]+ ms\)/);
     expect(r.out).toMatch(/msgs\/s/);
     expect(r.out).toContain(`wrote ${out}/bench-`);
     expect(r.code).toBe(0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 90_000);
+
+test("bench --sweep runs the echo server and botgate at each rate and reports where p99 stays <= 5 ms", async () => {
+  const out = mkdtempSync(join(tmpdir(), "botgate-bench-test-"));
+  try {
+    const r = await run("scripts/bench.ts", ["--quick", "--sweep", "1000", "--out", out]);
+    expect(r.out).toMatch(/\| echo@1000 +\| open 1000\/s/);
+    expect(r.out).toMatch(/\| botgate@1000 +\| open 1000\/s/);
+    expect(r.out).toMatch(/echo: highest swept rate with p99 <= 5 ms: /);
+    expect(r.out).toMatch(/botgate: highest swept rate with p99 <= 5 ms: /);
+    expect(r.code).toBe(0);
+    const bad = await run("scripts/bench.ts", ["--sweep", "1000,fast"]);
+    expect(bad.out).toContain(`--sweep needs positive rates separated by commas, got "1000,fast"`);
+    expect(bad.code).toBe(2);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
