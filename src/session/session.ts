@@ -187,7 +187,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     if (this.state === "closing" || this.state === "closed") return;
     if (this.#pendingLines !== null) {
       if (this.#pendingLines.length >= MAX_PENDING_LINES) return this.close("handshake_refused", false);
-      this.#pendingLines.push(bytes);
+      this.#pendingLines.push(bytes.slice()); // the framer's view is only valid during this call
       return;
     }
     this.linesIn++;

@@ -3,17 +3,21 @@
 import { heap, heap32, L, wasm } from "./instance.ts";
 
 export interface LineSink {
-  /** One complete line, LF removed and a trailing CR removed; never empty. Read-only. */
+  /**
+   * One complete line, LF removed and a trailing CR removed; never empty. Read-only, and
+   * valid only during this call (usually a view of the WASM copy, which the next push
+   * overwrites, and which a WASM memory growth inside the call detaches): copy it to keep it.
+   */
   line(bytes: Uint8Array): void;
   /** A line exceeded maxLineBytes; called once per such line, as soon as it is detected. */
   oversize(byteLength: number): void;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 128 * 1024;
-/** Below this, copying into WASM costs more than a JS indexOf scan. */
-const SMALL_CHUNK = 256;
-/** The scan output region is shared; a push started from inside a sink scans in JS instead. */
+/** The scan window is shared; a push started from inside a sink scans in JS instead. */
 let scanBusy = false;
+/** `base` of a push that scans in JS: its lines are views of the chunk. */
+const NO_WINDOW = -1;
 
 /** Copies chunk[base, end) (at most L.frameCap bytes) into the WASM window and scans it;
  *  the LF offsets (relative to base) are at L.frameOut. Exported for the micro-benchmark, so
@@ -53,33 +57,44 @@ export class LineFramer {
     if (n === 0) return;
     const epoch = this.#epoch;
     let start = 0;
-    if (n < SMALL_CHUNK || scanBusy) {
+    let base = NO_WINDOW;
+    if (scanBusy) {
       for (let p = chunk.indexOf(10); p !== -1; p = chunk.indexOf(10, start)) {
-        start = this.#endLine(chunk, start, p, sink);
+        start = this.#endLine(chunk, start, p, sink, NO_WINDOW);
         if (this.#epoch !== epoch) return;
       }
     } else {
+      // Even a small chunk is copied: its lines are then views of WASM memory, which
+      // are cheap to make, while JavaScriptCore's first subarray of a runtime's chunk
+      // materialises its ArrayBuffer (~0.5 us, more than the copy and the scan).
       scanBusy = true;
       try {
-        for (let base = 0; base < n; base += L.frameCap) {
+        for (base = 0; base < n; base += L.frameCap) {
           const end = Math.min(n, base + L.frameCap);
           const count = copyAndScan(chunk, base, end);
           const o = L.frameOut >>> 2;
           for (let k = 0; k < count; k++) {
             // heap32 is re-read every time: a sink may grow memory (new HmacKey).
-            start = this.#endLine(chunk, start, base + heap32[o + k]!, sink);
+            start = this.#endLine(chunk, start, base + heap32[o + k]!, sink, base);
             if (this.#epoch !== epoch) return;
           }
+          if (end === n) break; // base stays the last window's, for the tail
         }
       } finally {
         scanBusy = false;
       }
     }
-    this.#keepTail(chunk, start, sink);
+    this.#keepTail(chunk, start, sink, base);
+  }
+
+  /** chunk[s, e): from the WASM copy when it lies in the current window (`base`), else a view of the chunk. */
+  #bytes(chunk: Uint8Array, s: number, e: number, base: number): Uint8Array {
+    // `heap` is read here, not earlier: a sink may have grown memory (growth keeps the contents).
+    return base !== NO_WINDOW && s >= base ? heap.subarray(L.frameIn + s - base, L.frameIn + e - base) : chunk.subarray(s, e);
   }
 
   /** Handles the LF at chunk[p]; the line began at chunk[start] (plus the carry). Returns p + 1. */
-  #endLine(chunk: Uint8Array, start: number, p: number, sink: LineSink): number {
+  #endLine(chunk: Uint8Array, start: number, p: number, sink: LineSink, base: number): number {
     if (this.#discarding) {
       this.#discarding = false;
       return p + 1;
@@ -94,10 +109,10 @@ export class LineFramer {
     }
     let line: Uint8Array;
     if (carryLen === 0) {
-      line = chunk.subarray(start, p); // zero-copy
+      line = this.#bytes(chunk, start, p, base); // zero-copy
     } else {
       const buf = this.#reserve(len);
-      buf.set(chunk.subarray(start, p), carryLen);
+      buf.set(this.#bytes(chunk, start, p, base), carryLen);
       line = buf.subarray(0, len); // handed to the sink; the framer forgets it
       this.#carry = null;
       this.#carryLen = 0;
@@ -108,7 +123,7 @@ export class LineFramer {
     return p + 1;
   }
 
-  #keepTail(chunk: Uint8Array, start: number, sink: LineSink): void {
+  #keepTail(chunk: Uint8Array, start: number, sink: LineSink, base: number): void {
     const rest = chunk.length - start;
     if (this.#discarding || rest === 0) return;
     const total = this.#carryLen + rest;
@@ -119,7 +134,7 @@ export class LineFramer {
       sink.oversize(total);
       return;
     }
-    this.#reserve(total).set(chunk.subarray(start), this.#carryLen);
+    this.#reserve(total).set(this.#bytes(chunk, start, chunk.length, base), this.#carryLen);
     this.#carryLen = total;
   }
 

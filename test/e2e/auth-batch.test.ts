@@ -95,4 +95,35 @@ describe("auth blocks of one read are verified together", () => {
     expect(sizes).toContain(3);
     phone.destroy();
   });
+
+  test("lines queued behind a slow handshake are intact after other phones' reads reused the framer's buffer", async () => {
+    gw = await startTestGateway();
+    const other = await connected(gw.port, "dev-other");
+    const store = gw.app.gateway.store;
+    const upsert = store.upsertOnHandshake.bind(store);
+    let held!: () => void;
+    const reached = Promise.withResolvers<void>();
+    store.upsertOnHandshake = async (rec, status) => {
+      if (rec.deviceId === "dev-held") {
+        reached.resolve();
+        await new Promise<void>((r) => (held = r));
+      }
+      return upsert(rec, status);
+    };
+    const phone = await LegacyPhone.connect(gw.port, identity("dev-held"));
+    phone.write(phone.handshakeLine() + phone.analyzeLine({ text: "!echo 첫째 줄 🎉", room: "방 하나" }) + phone.analyzeLine({ text: "!echo second" }));
+    await reached.promise;
+    // Other reads go through the framer while dev-held's two lines wait for its handshake.
+    other.write(["!echo zzzzzzzzzzzzzzzzzzzzzzzz", "!echo yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"].map((text) => other.analyzeLine({ text })).join(""));
+    expect((await other.next((f) => f.event === "messageResponse")).data.text).toBe("zzzzzzzzzzzzzzzzzzzzzzzz");
+    expect((await other.next((f) => f.event === "messageResponse")).data.text).toBe("yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+    held();
+    expect((await phone.next((f) => f.event === "handshakeComplete")).data.success).toBe(true);
+    const first = await phone.next((f) => f.event === "messageResponse");
+    expect([first.data.room, first.data.text]).toEqual(["방 하나", "첫째 줄 🎉"]);
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("second");
+    expect(gw.app.gateway.metrics.protocolErrors.total()).toBe(0);
+    phone.destroy();
+    other.destroy();
+  });
 });

@@ -225,14 +225,17 @@ describe("LineFramer: sinks that re-enter", () => {
     const payload = big(2000, "o");
     outer.push(payload, {
       line: (b) => {
-        outerLines.push(latin1(b));
+        // The line is a view of WASM memory: copied before anything may grow memory (which detaches it).
+        const own = b.slice();
+        outerLines.push(latin1(own));
         inner.push(big(3, `i${outerLines.length}-`), { line: (x) => innerLines.push(latin1(x)), oversize: () => {} });
-        for (let i = 0; i < 3; i++) keys.push(new HmacKey(b.subarray(0, 8)));
+        for (let i = 0; i < 3; i++) keys.push(new HmacKey(own.subarray(0, 8)));
       },
       oversize: () => {},
     });
     expect(outerLines.length).toBe(2000);
     expect(outerLines[1999]).toBe("o1999".padEnd(40, "."));
+    expect(outerLines.every((l, i) => l === `o${i}`.padEnd(40, "."))).toBe(true); // lines after each growth too
     expect(innerLines.length).toBe(6000);
     for (const k of keys) k.dispose();
   });
