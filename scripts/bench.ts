@@ -119,9 +119,10 @@ const rows = phases.map((p) => [
   p.serverRssMiB.toFixed(0),
   p.generatorCpuPct.map((c) => c.toFixed(0)).join("+"),
   `${p.serverStall.maxGapMs.toFixed(0)}/${Math.max(...p.generatorStall.map((g) => g.maxGapMs)).toFixed(0)}`,
+  String(p.serverStall.runQueueWaitMs),
   String(p.errors + p.closedEarly),
 ]);
-const head = ["phase", "mode", "phones", "frame B", "msgs/s", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU us/msg", "srv CPU %", "srv RSS MiB", "gen CPU %", "stall ms srv/gen", "errors"];
+const head = ["phase", "mode", "phones", "frame B", "msgs/s", "p50 ms", "p99 ms", "p99.9 ms", "srv CPU us/msg", "srv CPU %", "srv RSS MiB", "gen CPU %", "stall ms srv/gen", "srv runq ms", "errors"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const fmt = (r: string[]) => "| " + r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
 console.log("\n" + fmt(head));
@@ -138,7 +139,8 @@ for (const p of phases) {
   if (p.generatorCpuPct.some((c) => c > 90)) notes.push(`${p.name}: a generator used > 90% of a core; it may be the limit (try --generators 2)`);
 }
 for (const n of notes) console.log(`  note: ${n}`);
-console.log("  (stall ms: the longest gap of a 1 ms timer in the server / the generators during the window)");
+console.log("  (stall ms: the longest gap of a 1 ms timer in the server / the generators during the window;");
+console.log("   srv runq ms: time the server's JS thread was ready to run but waiting for a CPU)");
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", memGiB: +(totalmem() / 2 ** 30).toFixed(1), loadavg: loadavg(), bun: Bun.version, platform: process.platform };
 mkdirSync(f.out, { recursive: true });

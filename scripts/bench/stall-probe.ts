@@ -1,20 +1,36 @@
 /**
  * Event-loop stall probe for the benchmark processes: a 1 ms interval that
  * records the longest gap between its firings. A latency tail with a long
- * gap in the server came from the server (GC, a long task); one with a long
- * gap only in the generator was measured late by the generator itself.
+ * gap in the server came from the server (GC, a long task, or the thread
+ * waiting for a CPU); one with a long gap only in the generator was measured
+ * late by the generator itself. The run-queue wait (Linux schedstat of the JS
+ * thread) tells "waiting for a CPU" apart from "busy".
  */
+import { readFileSync } from "node:fs";
+
+/** Nanoseconds this thread has waited on a run queue (Linux), or NaN. */
+function runQueueWaitNs(): number {
+  try {
+    return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[1]);
+  } catch {
+    return NaN;
+  }
+}
+
 export interface Stalls {
   /** Longest gap between two firings, ms (the interval is 1 ms). */
   maxGapMs: number;
   /** Gaps of at least 5 ms. */
   gapsOver5ms: number;
+  /** Time the JS thread was runnable but waiting for a CPU, ms (NaN off Linux). */
+  runQueueWaitMs: number;
 }
 
 export class StallProbe {
   #last = performance.now();
   #max = 0;
   #over = 0;
+  #waitNs = runQueueWaitNs();
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor() {
@@ -29,7 +45,9 @@ export class StallProbe {
 
   /** The figures since the previous take() (or the start), then starts over. */
   take(): Stalls {
-    const out = { maxGapMs: +this.#max.toFixed(2), gapsOver5ms: this.#over };
+    const waitNs = runQueueWaitNs();
+    const out = { maxGapMs: +this.#max.toFixed(2), gapsOver5ms: this.#over, runQueueWaitMs: Math.round((waitNs - this.#waitNs) / 1e6) };
+    this.#waitNs = waitNs;
     this.#max = 0;
     this.#over = 0;
     return out;
