@@ -84,6 +84,27 @@ const push1k = measure("LineFramer.push 1460-byte chunks", 1, () => {
   for (const c of chunks1k) framer.push(c, countSink);
 }, "64KiB");
 
+// ---- per read, as a socket delivers: a fresh chunk holding one 749-byte line ----
+// JavaScriptCore materialises a fresh typed array's ArrayBuffer on its first subarray;
+// LineFramer hands out views of WASM memory instead (wasm/README.md). The cost of
+// making the chunk is measured alone and subtracted from both framers.
+const oneLine = new Uint8Array(749).fill(97);
+oneLine[748] = 10;
+const makeChunk = measure("per read: make a fresh 749-byte chunk (subtracted below)", 1, () => {
+  sink += new Uint8Array(oneLine)[0]!;
+}, "read");
+const jsFreshTotal = measure("per read: JS reference framer, fresh 1-line chunk", 1, () => {
+  const chunk = new Uint8Array(oneLine);
+  let start = 0;
+  for (let p = chunk.indexOf(10); p !== -1; p = chunk.indexOf(10, start)) {
+    let end = p;
+    if (end > start && chunk[end - 1] === 13) end--;
+    if (end > start) countSink.line(chunk.subarray(start, end));
+    start = p + 1;
+  }
+}, "read", "incl. making the chunk");
+const pushFreshTotal = measure("per read: LineFramer.push, fresh 1-line chunk", 1, () => framer.push(new Uint8Array(oneLine), countSink), "read", "incl. making the chunk");
+
 // ---- HMAC-SHA256: 32-byte key, 4096 messages of 100-200 bytes ----
 const N = 4096;
 const keyBytes = new Uint8Array(32).map((_, i) => (i * 7 + 3) & 255);
@@ -270,6 +291,7 @@ const ratios = {
   scanSpeedupVsIndexOf: jsScan / wasmScan,
   scanWithCopySpeedupVsIndexOf: jsScan / wasmCopyScan,
   framerPushWholeVsJsReferenceFramer: jsFramer / pushWhole,
+  framerPerFreshReadVsJsReferenceFramer: Math.max(0, jsFreshTotal - makeChunk) / Math.max(1, pushFreshTotal - makeChunk),
   batchVsSingleVerify: wasmSingle / wasmBatch,
   batchVsBunCryptoHasher: bunHasher / wasmBatch,
   batchVsNodeCreateHmac: nodeHmac / wasmBatch,
