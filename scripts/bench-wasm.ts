@@ -61,16 +61,17 @@ const wasmCopyScan = measure("scan 64KiB: WASM SIMD incl. copy in", 1, () => {
 }, "64KiB", "LineFramer's copyAndScan");
 
 const countSink: LineSink = { line: (b) => { sink += b.length; }, oversize: () => { sink++; } };
-// Pure-JS reference: indexOf + subarray per line, CR strip, same sink; no carry handling (favours JS).
-const jsFramer = measure("JS reference framer 64KiB chunk", 1, () => {
+/** Pure-JS reference: indexOf + subarray per line, CR strip, same sink; no carry handling (favours JS). */
+function jsReferenceFramer(chunk: Uint8Array): void {
   let start = 0;
-  for (let p = buf.indexOf(10); p !== -1; p = buf.indexOf(10, start)) {
+  for (let p = chunk.indexOf(10); p !== -1; p = chunk.indexOf(10, start)) {
     let end = p;
-    if (end > start && buf[end - 1] === 13) end--;
-    if (end > start) countSink.line(buf.subarray(start, end));
+    if (end > start && chunk[end - 1] === 13) end--;
+    if (end > start) countSink.line(chunk.subarray(start, end));
     start = p + 1;
   }
-}, "64KiB", "indexOf + subarray, no carry");
+}
+const jsFramer = measure("JS reference framer 64KiB chunk", 1, () => jsReferenceFramer(buf), "64KiB", "indexOf + subarray, no carry");
 const framer = new LineFramer();
 const pushWhole = measure("LineFramer.push 64KiB chunk", 1, () => framer.push(buf, countSink), "64KiB");
 const chunks4k: Uint8Array[] = [];
@@ -93,16 +94,7 @@ oneLine[748] = 10;
 const makeChunk = measure("per read: make a fresh 749-byte chunk (subtracted below)", 1, () => {
   sink += new Uint8Array(oneLine)[0]!;
 }, "read");
-const jsFreshTotal = measure("per read: JS reference framer, fresh 1-line chunk", 1, () => {
-  const chunk = new Uint8Array(oneLine);
-  let start = 0;
-  for (let p = chunk.indexOf(10); p !== -1; p = chunk.indexOf(10, start)) {
-    let end = p;
-    if (end > start && chunk[end - 1] === 13) end--;
-    if (end > start) countSink.line(chunk.subarray(start, end));
-    start = p + 1;
-  }
-}, "read", "incl. making the chunk");
+const jsFreshTotal = measure("per read: JS reference framer, fresh 1-line chunk", 1, () => jsReferenceFramer(new Uint8Array(oneLine)), "read", "incl. making the chunk");
 const pushFreshTotal = measure("per read: LineFramer.push, fresh 1-line chunk", 1, () => framer.push(new Uint8Array(oneLine), countSink), "read", "incl. making the chunk");
 
 // ---- HMAC-SHA256: 32-byte key, 4096 messages of 100-200 bytes ----
