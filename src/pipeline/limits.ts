@@ -19,6 +19,9 @@ export class RoomSlots {
   inFlight = 0;
   ready = false;
   readonly queue = new Ring<QueueEntry>();
+  /** Links in the inbound queue's list of rooms with the same queued count (queue.ts). */
+  lenPrev: RoomSlots | null = null;
+  lenNext: RoomSlots | null = null;
   constructor(
     readonly key: string,
     /** Shown in stats: "bot/room" (plus the channel id when known). */

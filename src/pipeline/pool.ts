@@ -79,7 +79,7 @@ export class Pipeline implements Dispatcher {
     this.#tracker = deps.tracker;
     this.#scope = new Scope("pipeline", deps.tracker);
     this.#scheduler = new Scheduler(o.perRoomConcurrency);
-    this.#queue = new InboundQueue(o.queueSize, o.ttlMs, this.#scope, () => this.#scheduler.rooms.values(), (e, r) => this.#onDrop(e, r));
+    this.#queue = new InboundQueue(o.queueSize, o.ttlMs, this.#scope, (e, r) => this.#onDrop(e, r));
     this.#dedupe = new Dedupe(o.dedupeWindowMs, o.dedupeMaxEntries);
     this.#replies = new ReplySender(deps.outbound, o.replyGapMs, this.#scope);
     for (const r of DROP_REASONS) this.#dropped[r] = 0;

@@ -28,14 +28,16 @@ export class InboundQueue {
   #head: QueueEntry | null = null;
   #tail: QueueEntry | null = null;
   #size = 0;
-  #heaviest: RoomSlots | null = null;
   #timer: ScopedTimer | null = null;
+  /** Rooms by queued count, for the full-queue policy in O(1): #byLen[n] lists the rooms with n entries (n >= 1). */
+  readonly #byLen: Array<RoomSlots | null> = [null];
+  /** The largest n whose list is not empty (0: nothing queued). */
+  #maxLen = 0;
 
   constructor(
     readonly capacity: number,
     readonly ttlMs: number,
     private readonly scope: Scope,
-    private readonly rooms: () => Iterable<RoomSlots>,
     private readonly onDrop: (e: QueueEntry, reason: DropReason) => void,
   ) {}
 
@@ -48,8 +50,7 @@ export class InboundQueue {
     if (this.#size < this.capacity) return;
     this.expire(now);
     while (this.#size >= this.capacity) {
-      let victim = this.#heaviest;
-      if (victim === null || victim.queue.length === 0) victim = this.#findHeaviest();
+      const victim = this.#byLen[this.#maxLen] ?? null;
       if (victim === null) return;
       const e = victim.queue.shift()!;
       this.#unlink(e);
@@ -65,8 +66,7 @@ export class InboundQueue {
     this.#tail = e;
     this.#size++;
     room.queue.push(e);
-    const h = this.#heaviest;
-    if (h === null || room.queue.length > h.queue.length) this.#heaviest = room;
+    this.#recount(room, room.queue.length - 1);
     if (this.#timer === null) this.#arm(Date.now());
     return e;
   }
@@ -101,10 +101,11 @@ export class InboundQueue {
       this.#unlink(e);
       this.onDrop(e, reason);
     }
-    this.#heaviest = null;
   }
 
+  /** Called after an entry left its room's FIFO (the caller shifted it). */
   #unlink(e: QueueEntry): void {
+    this.#recount(e.room, e.room.queue.length + 1);
     if (e.prev === null) this.#head = e.next;
     else e.prev.next = e.next;
     if (e.next === null) this.#tail = e.prev;
@@ -116,11 +117,24 @@ export class InboundQueue {
     }
   }
 
-  #findHeaviest(): RoomSlots | null {
-    let best: RoomSlots | null = null;
-    for (const r of this.rooms()) if (r.queue.length > 0 && (best === null || r.queue.length > best.queue.length)) best = r;
-    this.#heaviest = best;
-    return best;
+  /** Moves `room` from the list for `from` entries to the list for its current count. */
+  #recount(room: RoomSlots, from: number): void {
+    const byLen = this.#byLen;
+    if (from > 0) {
+      if (room.lenPrev === null) byLen[from] = room.lenNext;
+      else room.lenPrev.lenNext = room.lenNext;
+      if (room.lenNext !== null) room.lenNext.lenPrev = room.lenPrev;
+      room.lenPrev = room.lenNext = null;
+    }
+    const to = room.queue.length;
+    if (to > 0) {
+      const head = byLen[to] ?? null; // counts change by one, so the array never has holes
+      room.lenNext = head;
+      if (head !== null) head.lenPrev = room;
+      byLen[to] = room;
+      if (to > this.#maxLen) this.#maxLen = to;
+    }
+    while (this.#maxLen > 0 && (byLen[this.#maxLen] ?? null) === null) this.#maxLen--;
   }
 
   /** One timer while anything is queued, set for the oldest entry's expiry. */

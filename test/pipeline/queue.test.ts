@@ -42,6 +42,21 @@ describe("bounded inbound queue", () => {
     expect(s.completed).toBe(6);
   });
 
+  test("full queue: each drop goes to the room that is the busiest at that moment, even after earlier drops", async () => {
+    const { gate, handler } = gated();
+    t = pipelineWith({ bot: handler }, { workers: 1, queueSize: 6 });
+    t.pipeline.submit(inbound({ text: "block", room: "blocker" }));
+    for (let i = 1; i <= 3; i++) t.pipeline.submit(inbound({ text: `h${i}`, room: "H" }));
+    for (let i = 1; i <= 3; i++) t.pipeline.submit(inbound({ text: `b${i}`, room: "B" }));
+    // H and B hold 3 each: the first drop takes one of them; then the other is the busiest (3 > 2).
+    t.pipeline.submit(inbound({ text: "x", room: "Q" }));
+    t.pipeline.submit(inbound({ text: "y", room: "Q" }));
+    expect(t.pipeline.stats().dropped.queue_full).toBe(2);
+    gate.resolve();
+    await t.out.waitFor(7);
+    expect(t.out.texts.sort()).toEqual(["b2", "b3", "block", "h2", "h3", "x", "y"]);
+  });
+
   test("entries expire after the TTL and are dropped before work starts (timer sweep, no dispatch needed)", async () => {
     const { gate, handler } = gated();
     const seen: string[] = [];
