@@ -74,6 +74,8 @@ export class BotgateError extends Error {
 export function toBotgateError(err: unknown, fallback: ErrorCode = "INTERNAL"): BotgateError {
   if (err instanceof BotgateError) return err;
   if (err instanceof Error && err.name === "StoreError") {
+    // The store's own message is safe to show when it refused the input (no connection details in it).
+    if ((err as { invalidInput?: boolean }).invalidInput === true) return new BotgateError("BAD_REQUEST", err.message, { cause: err });
     return new BotgateError("STORE_UNAVAILABLE", "device store unavailable", { cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);

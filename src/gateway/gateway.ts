@@ -103,9 +103,12 @@ export class Gateway implements SessionHost, Outbound {
       );
       status = rec.status;
     } catch (err) {
+      const e = toBotgateError(err, "STORE_UNAVAILABLE");
+      // The store refused the phone's fields (e.g. a device id with surrounding spaces): the phone's fault.
+      if (e.code === "BAD_REQUEST") return this.#refuse(s, new BotgateError("HANDSHAKE_INVALID", e.message, { cause: err }), "handshake_invalid");
       // Fail closed: no store, no session.
       this.log.error("device store failed during handshake", { bot: h.botName, device: h.deviceId, error: err });
-      return this.#refuse(s, toBotgateError(err, "STORE_UNAVAILABLE"), "store_unavailable");
+      return this.#refuse(s, e, "store_unavailable");
     }
     if (s.state !== "authenticating") return; // timed out or peer left while we waited
     if (REFUSED.has(status)) return this.#refuse(s, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);

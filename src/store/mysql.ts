@@ -160,7 +160,7 @@ class MysqlStore implements DeviceStore {
 
   #record(what: string, batch: PingRecord[]): Promise<void> {
     return guard(what, async () => {
-      if (!Array.isArray(batch)) throw new StoreError("recordPings needs an array of pings");
+      if (!Array.isArray(batch)) throw v.invalid("recordPings needs an array of pings");
       const rows = batch.map(v.ping); // all validated before any SQL
       if (this.#closed) throw new StoreError("MySQL store is closed");
       if (rows.length === 0) return;

@@ -198,7 +198,7 @@ class SqliteStore implements DeviceStore {
 
   #record(what: string, batch: PingRecord[]): Promise<void> {
     return guard(what, () => {
-      if (!Array.isArray(batch)) throw new StoreError("recordPings needs an array of pings");
+      if (!Array.isArray(batch)) throw v.invalid("recordPings needs an array of pings");
       const rows = batch.map(v.ping); // all validated before any SQL
       const st = this.#stmts();
       if (rows.length === 0) return;

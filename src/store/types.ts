@@ -105,8 +105,11 @@ export interface DeviceStore {
  */
 export class StoreError extends Error {
   override name = "StoreError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The caller's input was refused (maps to BAD_REQUEST), as opposed to the store failing (STORE_UNAVAILABLE). */
+  readonly invalidInput: boolean;
+  constructor(message: string, options?: { cause?: unknown; invalidInput?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.invalidInput = options?.invalidInput ?? false;
   }
 }
 

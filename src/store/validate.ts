@@ -22,6 +22,11 @@ export const LIMITS = {
 
 export const MAX_PAGE = 1000;
 
+/** A refusal of the caller's input (BAD_REQUEST in the error vocabulary). */
+export function invalid(message: string, cause?: unknown): StoreError {
+  return new StoreError(message, { cause, invalidInput: true });
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function codePoints(s: string): number {
@@ -32,30 +37,30 @@ function codePoints(s: string): number {
 
 function text(field: keyof typeof LIMITS, value: unknown, nullable: boolean): string | null {
   if (value === null && nullable) return null;
-  if (typeof value !== "string") throw new StoreError(`${field} must be a string${nullable ? " or null" : ""}`);
-  if (LONE_SURROGATE.test(value)) throw new StoreError(`${field} contains a lone surrogate (not valid UTF-8)`);
-  if (value.includes("\0")) throw new StoreError(`${field} contains a NUL character`);
-  if (codePoints(value) > LIMITS[field]) throw new StoreError(`${field} is longer than ${LIMITS[field]} characters`);
+  if (typeof value !== "string") throw invalid(`${field} must be a string${nullable ? " or null" : ""}`);
+  if (LONE_SURROGATE.test(value)) throw invalid(`${field} contains a lone surrogate (not valid UTF-8)`);
+  if (value.includes("\0")) throw invalid(`${field} contains a NUL character`);
+  if (codePoints(value) > LIMITS[field]) throw invalid(`${field} is longer than ${LIMITS[field]} characters`);
   return value;
 }
 
 /** Key parts: non-empty, no surrounding whitespace (MySQL PAD SPACE collations would fold "a" and "a "). */
 export function key(field: "botName" | "deviceId", value: unknown): string {
   const s = text(field, value, false) as string;
-  if (s.length === 0) throw new StoreError(`${field} must not be empty`);
-  if (s.trim() !== s) throw new StoreError(`${field} must not start or end with whitespace`);
+  if (s.length === 0) throw invalid(`${field} must not be empty`);
+  if (s.trim() !== s) throw invalid(`${field} must not start or end with whitespace`);
   return s;
 }
 
 export function status(value: unknown): DeviceStatus {
   if (!DEVICE_STATUSES.includes(value as DeviceStatus)) {
-    throw new StoreError(`unknown device status ${JSON.stringify(value)}; expected one of ${DEVICE_STATUSES.join(", ")}`);
+    throw invalid(`unknown device status ${JSON.stringify(value)}; expected one of ${DEVICE_STATUSES.join(", ")}`);
   }
   return value as DeviceStatus;
 }
 
 export function handshake(input: HandshakeUpsert): HandshakeUpsert {
-  if (typeof input !== "object" || input === null) throw new StoreError("handshake input must be an object");
+  if (typeof input !== "object" || input === null) throw invalid("handshake input must be an object");
   return {
     botName: key("botName", input.botName),
     deviceId: key("deviceId", input.deviceId),
@@ -72,7 +77,7 @@ export function description(value: unknown): string | null {
 
 function count(field: string, value: unknown, max: number): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > max) {
-    throw new StoreError(`${field} must be an integer from 0 to ${max}`);
+    throw invalid(`${field} must be an integer from 0 to ${max}`);
   }
   return value as number;
 }
@@ -82,7 +87,7 @@ export function limit(value: unknown): number {
 }
 
 export function listFilter(f: ListFilter): ListFilter {
-  if (typeof f !== "object" || f === null) throw new StoreError("list filter must be an object");
+  if (typeof f !== "object" || f === null) throw invalid("list filter must be an object");
   return {
     botName: f.botName === undefined ? undefined : key("botName", f.botName),
     status: f.status === undefined ? undefined : status(f.status),
@@ -107,19 +112,19 @@ function isDeviceKey(k: unknown, botName: string, deviceId: string): k is string
 }
 
 export function ping(p: PingRecord): PingRow {
-  if (typeof p !== "object" || p === null) throw new StoreError("ping must be an object");
+  if (typeof p !== "object" || p === null) throw invalid("ping must be an object");
   if (p.rttMs !== null && (typeof p.rttMs !== "number" || !Number.isFinite(p.rttMs) || p.rttMs < 0)) {
-    throw new StoreError("rttMs must be a finite number >= 0 or null");
+    throw invalid("rttMs must be a finite number >= 0 or null");
   }
   let monitoringJson: string | null = null;
   if (p.monitoring !== null && p.monitoring !== undefined) {
     if (typeof p.monitoring !== "object" || Array.isArray(p.monitoring)) {
-      throw new StoreError("monitoring must be an object or null");
+      throw invalid("monitoring must be an object or null");
     }
     try {
       monitoringJson = JSON.stringify(p.monitoring);
     } catch (cause) {
-      throw new StoreError("monitoring is not JSON-serialisable", { cause });
+      throw invalid("monitoring is not JSON-serialisable", cause);
     }
     text("monitoringJson", monitoringJson, false);
   }
@@ -137,14 +142,14 @@ export function ping(p: PingRecord): PingRow {
 
 export function instant(field: string, value: unknown): Date {
   const d = typeof value === "string" ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) throw new StoreError(`${field} must be an ISO-8601 date string`);
+  if (Number.isNaN(d.getTime())) throw invalid(`${field} must be an ISO-8601 date string`);
   const year = d.getUTCFullYear();
-  if (year < 1000 || year > 9999) throw new StoreError(`${field} must be between years 1000 and 9999`);
+  if (year < 1000 || year > 9999) throw invalid(`${field} must be between years 1000 and 9999`);
   return d;
 }
 
 export function positiveInt(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) throw new StoreError(`${field} must be an integer >= 1`);
+  if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalid(`${field} must be an integer >= 1`);
   return value as number;
 }

@@ -75,6 +75,18 @@ describe("PATCH /api/devices/:bot/:device", () => {
     expect((await fx.gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("approved");
   });
 
+  test("a description the store refuses (NUL, lone surrogate) is a 400 with the reason, not a store outage", async () => {
+    const app = await pendingGateway();
+    await connect("dev-1");
+    for (const description of ["a\u0000b", "a\ud800b"]) {
+      const r = await call(app, "PATCH", path("dev-1"), { action: "approve", description });
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe("BAD_REQUEST");
+      expect(r.json.error.message).toMatch(/^description contains a (NUL character|lone surrogate)/);
+    }
+    expect((await fx.gw!.app.gateway.store.get(BOT.name, "dev-1"))!.status).toBe("pending");
+  });
+
   test("block closes the live session with DEVICE_BLOCKED; its reconnect is refused", async () => {
     const app = await pendingGateway();
     const { phone } = await connect("dev-1");

@@ -134,6 +134,20 @@ describe("handshake and chat over a real socket", () => {
     });
   }
 
+  test("a device id the store refuses (surrounding spaces) is refused as an invalid handshake, not a store outage", async () => {
+    gw = await startTestGateway();
+    const phone = await LegacyPhone.connect(gw.port, identity("dev-2 "));
+    phone.write(phone.handshakeLine());
+    const err = await phone.next((f) => f.event === "error");
+    expect(err.data.code).toBe("HANDSHAKE_INVALID");
+    expect(err.data.message).toBe("deviceId must not start or end with whitespace");
+    expect((await phone.next((f) => f.event === "handshakeComplete")).data.success).toBe(false);
+    await phone.waitClosed();
+    expect(gw.app.gateway.metrics.handshakesFailed.get("handshake_invalid")).toBe(1);
+    expect(gw.app.gateway.metrics.handshakesFailed.get("store_unavailable")).toBe(0);
+    expect(gw.logs.filter((l) => l.includes('"device store failed during handshake"'))).toHaveLength(0);
+  });
+
   test("store failure at handshake fails closed", async () => {
     gw = await startTestGateway();
     await gw.app.store.close(); // every query now throws StoreError

@@ -255,19 +255,20 @@ export function describeDeviceStoreConformance(name: string, factory: StoreFacto
       await store.recordPings([]);
       expect(await store.listPings("LOA.i", "dev1", 10)).toEqual([]);
       await store.close();
-      await expectStoreError(store.recordPings([]));
-      await expectStoreError(store.recordPings([ping("dev1", 1)]));
+      expect((await expectStoreError(store.recordPings([]))).invalidInput).toBe(false);
+      expect((await expectStoreError(store.recordPings([ping("dev1", 1)]))).invalidInput).toBe(false);
     });
 
     test("one invalid item rejects the whole batch with StoreError and writes nothing", async () => {
       const store = await make();
       const ok = [ping("dev1", 1), ping("dev2", 2)];
-      await expectStoreError(store.recordPings([...ok, ping("dev1", -1)]), /rttMs/);
-      await expectStoreError(store.recordPings([...ok, ping("", 3)]), /deviceId/);
+      // Refused input is marked as such (BAD_REQUEST for callers), unlike a failing store (closed store above).
+      expect((await expectStoreError(store.recordPings([...ok, ping("dev1", -1)]), /rttMs/)).invalidInput).toBe(true);
+      expect((await expectStoreError(store.recordPings([...ok, ping("", 3)]), /deviceId/)).invalidInput).toBe(true);
       await expectStoreError(store.recordPings([ping("dev1", 3, { at: "yesterday" }), ...ok]), /at/);
       await expectStoreError(store.recordPings([...ok, ping("dev1", 4, { monitoring: { big: "x".repeat(LIMITS.monitoringJson) } })]), /monitoring/);
       await expectStoreError(store.recordPings([...ok, null as never]), /ping/);
-      await expectStoreError(store.recordPings("nope" as never));
+      expect((await expectStoreError(store.recordPings("nope" as never))).invalidInput).toBe(true);
       expect(await store.listPings("LOA.i", "dev1", 10)).toEqual([]);
       expect(await store.listPings("LOA.i", "dev2", 10)).toEqual([]);
       await store.recordPings(ok); // the store is still usable
