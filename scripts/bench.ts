@@ -17,19 +17,21 @@ const USAGE = `bun run bench [-- options]
   --duration S      measured seconds per phase (default 8)
   --warmup S        unmeasured seconds before each phase (default 1)
   --size B          chat text bytes per message (default 200)
-  --rate R          0 = closed loop (default); R > 0 = open loop at R msgs/s for both servers
+  --rate R          0 = closed loop (default); R > 0 = open loop at R msgs/s for both servers (= --sweep R)
   --inflight K      closed loop: messages outstanding per phone (default 8)
   --generators G    load generator processes (default 1)
   --presign-rate R  closed loop: msgs/s to presign auth blocks for (default 120000)
   --no-half         skip the open-loop phases (echo and botgate) at half of botgate's closed-loop throughput
-  --sweep R1,R2,..  instead: open loop at each rate, the echo server then botgate, and the highest
-                    rate where each keeps p99 <= 5 ms (e.g. --sweep 20000,40000,60000,80000)
+  --stall-probe     run a 1 ms timer in every process and report the longest event-loop gap
+                    (costs ~2.5% of a core per process, so it is off by default)
+  --sweep R1,R2,..  instead: open loop at each rate, the echo server then botgate, and up to which
+                    rate each keeps p99 <= 5 ms (e.g. --sweep 20000,40000,60000,80000)
   --quick           tiny smoke run (20 phones, 1 s phases)
   --out DIR         results folder (default results)`;
 
 const f = parseFlags(
   process.argv.slice(2),
-  { connections: 1000, duration: 8, warmup: 1, size: 200, rate: 0, inflight: 8, generators: 1, "presign-rate": 120_000, "no-half": false, sweep: "", quick: false, out: "results" },
+  { connections: 1000, duration: 8, warmup: 1, size: 200, rate: 0, inflight: 8, generators: 1, "presign-rate": 120_000, "no-half": false, sweep: "", "stall-probe": false, quick: false, out: "results" },
   USAGE,
 );
 const sweep = f.sweep === "" ? [] : f.sweep.split(",").map((r) => Number(r.trim()));
@@ -47,6 +49,7 @@ const base: Omit<PhaseSpec, "name" | "server" | "rate"> = {
   durationMs: f.duration * 1000,
   generators: f.generators,
   presignRate: f["presign-rate"],
+  stallProbe: f["stall-probe"],
   // Room for every phone's in-flight messages in the pipeline queue.
   serverConfig: { pipeline: { queueSize: Math.min(1_000_000, Math.max(2000, f.connections * f.inflight * 2)) } },
 };
@@ -70,24 +73,29 @@ const targets: Array<{ target: string; measured: string; met: boolean }> = [];
 const ms = (us: number) => (Number.isFinite(us) ? (us / 1000).toFixed(2) : "-");
 const perSec = (r: number) => `${Math.round(r).toLocaleString("en-US")}/s`;
 
-if (sweep.length > 0) {
+// Open loop at given rates (--sweep, or --rate as a one-rate sweep): latency per rate; the
+// throughput targets are about the closed loop and are not judged here.
+const openRates = sweep.length > 0 ? [...sweep].sort((x, y) => x - y) : f.rate > 0 ? [f.rate] : [];
+if (openRates.length > 0) {
   // Echo then botgate at each rate, back to back, so each pair shares the machine's mood.
   const knee = { echo: 0, botgate: 0 };
-  for (const rate of sweep) {
+  const missed = { echo: false, botgate: false };
+  for (const rate of openRates) {
     for (const server of ["echo", "botgate"] as const) {
       const r = await phase({ ...base, name: `${server}@${rate}`, server, rate });
-      if (r.latencyUs.p99 <= P99_TARGET_US && rate > knee[server]) knee[server] = rate;
+      if (r.latencyUs.p99 > P99_TARGET_US) missed[server] = true;
+      else if (!missed[server]) knee[server] = rate; // a pass above a miss does not count
     }
   }
   for (const server of ["echo", "botgate"] as const) {
-    targets.push({ target: `${server}: highest swept rate with p99 <= 5 ms`, measured: knee[server] > 0 ? perSec(knee[server]) : "none", met: knee[server] > 0 });
+    targets.push({ target: `${server}: p99 <= 5 ms at every swept rate up to`, measured: knee[server] > 0 ? perSec(knee[server]) : "none (missed at the lowest)", met: knee[server] > 0 });
   }
 } else {
-  const echo = await phase({ ...base, name: "echo-limit", server: "echo", rate: f.rate });
-  const gate = await phase({ ...base, name: "botgate", server: "botgate", rate: f.rate });
+  const echo = await phase({ ...base, name: "echo-limit", server: "echo", rate: 0 });
+  const gate = await phase({ ...base, name: "botgate", server: "botgate", rate: 0 });
   let half: PhaseResult | null = null;
   let echoHalf: PhaseResult | null = null;
-  if (f.rate === 0 && !f["no-half"] && gate.throughput > 0) {
+  if (!f["no-half"] && gate.throughput > 0) {
     const rate = Math.round(gate.throughput / 2);
     echoHalf = await phase({ ...base, name: "echo@50%", server: "echo", rate });
     half = await phase({ ...base, name: "botgate@50%", server: "botgate", rate });
@@ -122,7 +130,7 @@ const rows = phases.map((p) => [
   p.serverCpuPct.toFixed(0),
   p.serverRssMiB.toFixed(0),
   p.generatorCpuPct.map((c) => c.toFixed(0)).join("+"),
-  `${p.serverStall.maxGapMs.toFixed(0)}/${Math.max(...p.generatorStall.map((g) => g.maxGapMs)).toFixed(0)}`,
+  f["stall-probe"] ? `${p.serverStall.maxGapMs.toFixed(0)}/${Math.max(...p.generatorStall.map((g) => g.maxGapMs)).toFixed(0)}` : "-",
   String(p.serverStall.runQueueWaitMs),
   String(p.errors + p.closedEarly),
 ]);
@@ -143,7 +151,7 @@ for (const p of phases) {
   if (p.generatorCpuPct.some((c) => c > 90)) notes.push(`${p.name}: a generator used > 90% of a core; it may be the limit (try --generators 2)`);
 }
 for (const n of notes) console.log(`  note: ${n}`);
-console.log("  (stall ms: the longest gap of a 1 ms timer in the server / the generators during the window;");
+console.log("  (stall ms, with --stall-probe: the longest gap of a 1 ms timer in the server / the generators during the window;");
 console.log("   srv runq ms: time the server's JS thread was ready to run but waiting for a CPU)");
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", memGiB: +(totalmem() / 2 ** 30).toFixed(1), loadavg: loadavg(), bun: Bun.version, platform: process.platform };

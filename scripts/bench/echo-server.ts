@@ -63,7 +63,7 @@ const listener = Bun.listen<State>({
   },
 });
 
-const probe = new StallProbe(); // the same probe as botgate's server, so their stalls compare
+const probe = new StallProbe(process.argv.slice(2).includes("--stall-probe")); // the same probe as botgate's server
 
 function usage() {
   const m = process.memoryUsage();

@@ -274,7 +274,7 @@ serve({
       ticker = setInterval(tick, 1);
     }
     await sleep(warmupMs);
-    const probe = new StallProbe(); // started here: a gap in it is a late measurement by this generator
+    const probe = new StallProbe(m.stallProbe === true); // a gap in it is a late measurement by this generator
     hist.reset();
     counts.replies = counts.errors = 0;
     const sentAtStart = counts.sent;

@@ -21,6 +21,8 @@ export interface PhaseSpec {
   /** Msgs/s to presign for (closed loop); beyond it generators sign on the fly and say so. */
   presignRate: number;
   serverConfig?: Record<string, unknown>;
+  /** Run the 1 ms event-loop stall timer in every process (it costs some CPU; off by default). */
+  stallProbe?: boolean;
 }
 
 export interface PhaseResult {
@@ -54,7 +56,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   const script = spec.server === "echo" ? join(here, "echo-server.ts") : join(here, "server.ts");
-  const server = new Child(`${spec.name}/server`, script, spec.server === "echo" ? [] : [JSON.stringify(spec.serverConfig ?? {})], { bunFlags: SERVER_BUN_FLAGS });
+  const probeArg = spec.stallProbe ? ["--stall-probe"] : [];
+  const server = new Child(`${spec.name}/server`, script, spec.server === "echo" ? probeArg : [JSON.stringify(spec.serverConfig ?? {}), ...probeArg], { bunFlags: SERVER_BUN_FLAGS });
   const gens: Child[] = [];
   try {
     const ready = await server.event<{ port: number }>("ready", 30_000);
@@ -74,7 +77,7 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     );
     const conns = await Promise.all(gens.map((c) => c.request("connect", {}, 120_000)));
     await server.request("gc");
-    const runs = gens.map((c) => c.request("run", { warmupMs: spec.warmupMs, durationMs: spec.durationMs, drainMs: 3000 }, spec.warmupMs + spec.durationMs + 60_000));
+    const runs = gens.map((c) => c.request("run", { warmupMs: spec.warmupMs, durationMs: spec.durationMs, drainMs: 3000, stallProbe: spec.stallProbe === true }, spec.warmupMs + spec.durationMs + 60_000));
     await sleep(spec.warmupMs);
     const s0 = await server.request("usage");
     await sleep(spec.durationMs);

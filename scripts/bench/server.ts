@@ -2,7 +2,7 @@
  * The system under test: the real botgate (startApp) on 127.0.0.1:<random>,
  * SQLite store in a temp dir, the example bot with autoApprove. Reports its
  * own CPU, RSS and resource counts to the parent over IPC.
- *   bun scripts/bench/server.ts '<JSON config overrides>'
+ *   bun scripts/bench/server.ts '<JSON config overrides>' [--stall-probe]
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
@@ -50,7 +50,7 @@ const log = createLogger(config.log.level, (line) => {
 });
 const app = await startApp(config, bun, log);
 const g = app.gateway;
-const probe = new StallProbe();
+const probe = new StallProbe(process.argv.slice(3).includes("--stall-probe"));
 
 /** `stall` covers the time since the previous usage(): the orchestrator reads it at the start and the end of the window. */
 function usage() {

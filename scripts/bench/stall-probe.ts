@@ -1,6 +1,8 @@
 /**
- * Event-loop stall probe for the benchmark processes: a 1 ms interval that
- * records the longest gap between its firings. A latency tail with a long
+ * Event-loop stall probe for the benchmark processes: an optional 1 ms interval
+ * that records the longest gap between its firings. The interval costs ~2.5% of
+ * a core in an idle process, so it runs only when asked (`bench --stall-probe`);
+ * the run-queue wait is read from /proc at take() and is always reported. A latency tail with a long
  * gap in the server came from the server (GC, a long task, or the thread
  * waiting for a CPU); one with a long gap only in the generator was measured
  * late by the generator itself. The run-queue wait (Linux schedstat of the JS
@@ -18,9 +20,9 @@ function runQueueWaitNs(): number {
 }
 
 export interface Stalls {
-  /** Longest gap between two firings, ms (the interval is 1 ms). */
+  /** Longest gap between two firings, ms (the interval is 1 ms); NaN without the timer. */
   maxGapMs: number;
-  /** Gaps of at least 5 ms. */
+  /** Gaps of at least 5 ms; NaN without the timer. */
   gapsOver5ms: number;
   /** Time the JS thread was runnable but waiting for a CPU, ms (NaN off Linux). */
   runQueueWaitMs: number;
@@ -31,9 +33,10 @@ export class StallProbe {
   #max = 0;
   #over = 0;
   #waitNs = runQueueWaitNs();
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor() {
+  constructor(withTimer: boolean) {
+    if (!withTimer) return;
     this.#timer = setInterval(() => {
       const now = performance.now();
       const gap = now - this.#last;
@@ -46,7 +49,8 @@ export class StallProbe {
   /** The figures since the previous take() (or the start), then starts over. */
   take(): Stalls {
     const waitNs = runQueueWaitNs();
-    const out = { maxGapMs: +this.#max.toFixed(2), gapsOver5ms: this.#over, runQueueWaitMs: Math.round((waitNs - this.#waitNs) / 1e6) };
+    const timed = this.#timer !== undefined;
+    const out = { maxGapMs: timed ? +this.#max.toFixed(2) : NaN, gapsOver5ms: timed ? this.#over : NaN, runQueueWaitMs: Math.round((waitNs - this.#waitNs) / 1e6) };
     this.#waitNs = waitNs;
     this.#max = 0;
     this.#over = 0;
