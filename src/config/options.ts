@@ -1,4 +1,5 @@
 import { BotgateError, type FieldError } from "../errors.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../store/types.ts";
 
 /** Everything botgate can be configured with; defaults below, validated by parseConfig(). */
 export interface BotOptions {
@@ -16,7 +17,10 @@ export interface BotOptions {
   replyFallback: boolean;
 }
 
-export type StoreOptions = { kind: "sqlite"; path: string; pingRetention: number } | { kind: "mysql"; url: string; pingRetention: number };
+/** `requestTimeoutMs`: deadline of each HTTP request to the MySQL endpoint (see docs/stores.md). */
+export type StoreOptions =
+  | { kind: "sqlite"; path: string; pingRetention: number }
+  | { kind: "mysql"; url: string; pingRetention: number; requestTimeoutMs: number };
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
@@ -182,14 +186,16 @@ export function parseConfig(raw: unknown): Config {
   if (cfg.idleTimeoutMs <= pingIntervalMs) c.fail("idleTimeoutMs", "must be longer than pingIntervalMs, or every session is closed between two pings");
 
   const s = c.obj(root.store, "store");
-  c.unknownKeys(s, ["kind", "path", "url", "pingRetention"], "store");
+  c.unknownKeys(s, ["kind", "path", "url", "pingRetention", "requestTimeoutMs"], "store");
   const kind = s.kind ?? "sqlite";
   const pingRetention = c.int(s, "pingRetention", "store", d.store.pingRetention, 1, 1_000_000);
+  // Checked for either kind (like url and path), used by mysql only.
+  const requestTimeoutMs = c.int(s, "requestTimeoutMs", "store", DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000);
   if (kind === "sqlite") cfg.store = { kind, path: c.str(s, "path", "store", "data/botgate.sqlite", { min: 1 }), pingRetention };
   else if (kind === "mysql") {
     const url = c.str(s, "url", "store", "", { min: 1 });
     if (url && !/^https?:\/\//.test(url)) c.fail("store.url", "must be the http(s) URL of a PlanetScale-compatible endpoint, e.g. https://user:pass@host");
-    cfg.store = { kind, url, pingRetention };
+    cfg.store = { kind, url, pingRetention, requestTimeoutMs };
   } else c.fail("store.kind", `must be "sqlite" or "mysql"`);
 
   const p = c.obj(root.pipeline, "pipeline");

@@ -6,6 +6,7 @@ import { TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
 import { DEVICE_COLUMNS, MYSQL_SCHEMA, toDevice, toMysqlDatetime, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
 import {
   DEFAULT_PING_RETENTION,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   StoreError,
   type DeviceRecord,
   type DeviceStatus,
@@ -21,12 +22,36 @@ export interface MysqlStoreOptions {
   /** `https://user:pass@host` (PlanetScale) or `http://user:pass@host:port` (psdb-proxy). */
   url: string;
   pingRetention?: number;
+  /** Deadline of every HTTP request to the endpoint, response body included (default 10 s). */
+  requestTimeoutMs?: number;
   fetch?: typeof fetch;
+}
+
+type DriverFetch = NonNullable<Parameters<typeof connect>[0]["fetch"]>;
+
+/**
+ * The fetch the driver gets: each request (headers and body) must finish within `ms`, so a
+ * stalled endpoint cannot hang /readyz, handshakes or shutdown. The body is read here, under
+ * the deadline, and handed to the driver as a complete Response.
+ */
+export function fetchWithDeadline(base: typeof fetch, ms: number): DriverFetch {
+  return async (input, init) => {
+    const deadline = AbortSignal.timeout(ms);
+    try {
+      const res = await base(input, { ...init, signal: deadline });
+      const body = await res.arrayBuffer();
+      return new Response(body.byteLength === 0 ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } catch (err) {
+      if (deadline.aborted) throw new Error(`no answer from the MySQL endpoint within ${ms} ms (store.requestTimeoutMs)`, { cause: err });
+      throw err;
+    }
+  };
 }
 
 /** Connects, creates the tables if missing, and returns the store. */
 export async function openMysqlStore(opts: MysqlStoreOptions): Promise<DeviceStore> {
   const retention = v.positiveInt("pingRetention", opts.pingRetention, DEFAULT_PING_RETENTION);
+  const timeoutMs = v.positiveInt("requestTimeoutMs", opts.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
   let url: URL;
   try {
     url = new URL(opts.url);
@@ -36,7 +61,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<DeviceSto
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new StoreError(`mysql url must be http:// or https:// (PlanetScale HTTP API), got ${url.protocol}`);
   }
-  const conn = connect({ url: opts.url, fetch: opts.fetch as Parameters<typeof connect>[0]["fetch"] });
+  const conn = connect({ url: opts.url, fetch: fetchWithDeadline(opts.fetch ?? fetch, timeoutMs) });
   const store = new MysqlStore(conn, retention);
   await store.init(MYSQL_SCHEMA);
   return store;

@@ -115,6 +115,9 @@ export class StoreError extends Error {
 
 export const DEFAULT_PING_RETENTION = 1000;
 
+/** Deadline of one HTTP request of the MySQL store (`requestTimeoutMs`), response body included. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
 /** How many pings of one device may be written between two retention trims of it: ceil(N/10). */
 export function trimEvery(pingRetention: number): number {
   return Math.max(1, Math.ceil(pingRetention / 10));
