@@ -27,8 +27,9 @@ export function applyEnv(raw: Record<string, unknown>, env: Env): Record<string,
   set("admin", "port", envInt(env, "BOTGATE_ADMIN_PORT"));
   set("admin", "token", env.BOTGATE_ADMIN_TOKEN);
   set("log", "level", env.BOTGATE_LOG_LEVEL);
+  // Either one picks the backend; the file's other store settings (pingRetention, ...) stay.
   if (env.BOTGATE_MYSQL_URL) out.store = { ...(out.store ?? {}), kind: "mysql", url: env.BOTGATE_MYSQL_URL };
-  else if (env.BOTGATE_SQLITE_PATH) out.store = { kind: "sqlite", path: env.BOTGATE_SQLITE_PATH };
+  else if (env.BOTGATE_SQLITE_PATH) out.store = { ...(out.store ?? {}), kind: "sqlite", path: env.BOTGATE_SQLITE_PATH };
   return out;
 }
 

@@ -71,4 +71,17 @@ describe("config", () => {
     expect(c.log.level).toBe("warn");
     expect(() => applyEnv({}, { BOTGATE_PORT: "abc" })).toThrow(/BOTGATE_PORT/);
   });
+
+  test("BOTGATE_SQLITE_PATH and BOTGATE_MYSQL_URL change the backend and keep the file's other store settings", () => {
+    const sqliteFile = { bots: [bot], store: { kind: "sqlite", path: "data/a.db", pingRetention: 50 } };
+    expect(parseConfig(applyEnv(sqliteFile, { BOTGATE_SQLITE_PATH: "/tmp/x.db" })).store).toEqual({ kind: "sqlite", path: "/tmp/x.db", pingRetention: 50 });
+    const mysqlFile = { bots: [bot], store: { kind: "mysql", url: "https://u:p@db", pingRetention: 70, requestTimeoutMs: 2000 } };
+    expect(parseConfig(applyEnv(mysqlFile, { BOTGATE_SQLITE_PATH: "/tmp/x.db" })).store).toEqual({ kind: "sqlite", path: "/tmp/x.db", pingRetention: 70 });
+    expect(parseConfig(applyEnv(sqliteFile, { BOTGATE_MYSQL_URL: "http://u:p@127.0.0.1:3900" })).store).toEqual({
+      kind: "mysql",
+      url: "http://u:p@127.0.0.1:3900",
+      pingRetention: 50,
+      requestTimeoutMs: 10_000,
+    });
+  });
 });
