@@ -1,33 +1,43 @@
 /**
- * `bun scripts/bench-store.ts [--pings N] [--devices D] [--upserts U] [--prefill]`
+ * `bun scripts/bench-store.ts [--pings N] [--devices D] [--upserts U] [--no-prefill]`
  *
  * SQLite store micro-benchmark (file in a temp dir, WAL, as the gateway opens it):
  *   1. N pings recorded one by one (`await store.recordPing(p)`), round-robin over D devices;
- *   2. the same N pings through PingWriter (add all, then close) when it exists;
+ *   2. the same N pings through PingWriter (add all, then close);
  *   3. U handshake upserts of new devices, then U upserts of the same devices again
  *      (the reconnect-storm path: the device exists, its status is kept).
- * With --prefill (default on) every device starts with `pingRetention` (1000) rows,
+ * Unless --no-prefill is given, every device starts with `pingRetention` (1000) rows,
  * so each ping is in the steady state where retention has something to delete.
  * Prints wall and CPU microseconds per operation. One process, no network.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { silentLogger } from "../src/log/logger.ts";
+import { PingWriter } from "../src/store/ping-writer.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import { DEFAULT_PING_RETENTION, type DeviceStore, type PingRecord } from "../src/store/types.ts";
+import { parseFlags } from "./bench/flags.ts";
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+const USAGE = `bun scripts/bench-store.ts [options]
+  --pings N         pings to record (default 20000)
+  --devices D       devices the pings go round-robin over (default 200)
+  --upserts U       handshake upserts per pass (default 10000)
+  --no-prefill      start every device empty instead of with ${DEFAULT_PING_RETENTION} ping rows`;
+const f = parseFlags(process.argv.slice(2), { pings: 20_000, devices: 200, upserts: 10_000, "no-prefill": false }, USAGE);
+const N = f.pings;
+const D = f.devices;
+const U = f.upserts;
+const prefill = !f["no-prefill"];
+for (const [name, n] of [["pings", N], ["devices", D], ["upserts", U]] as const) {
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, got ${n}\n\n${USAGE}`);
+    process.exit(2);
+  }
 }
-const N = flag("pings", 20_000);
-const D = flag("devices", 200);
-const U = flag("upserts", 10_000);
-const prefill = !process.argv.includes("--no-prefill");
 
 const dir = mkdtempSync(join(tmpdir(), "botgate-bench-store-"));
-const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
 
 function pingsFor(n: number, devices: number, offset: number): PingRecord[] {
   const at = new Date().toISOString();
@@ -81,12 +91,10 @@ try {
     await store.close();
   }
 
-  const writerPath = join(import.meta.dir, "../src/store/ping-writer.ts");
-  if (existsSync(writerPath)) {
-    const { PingWriter } = await import(writerPath);
+  {
     const { store } = await fresh("writer");
     const pings = pingsFor(N, D, 0);
-    const writer = new PingWriter(store, {}, silent);
+    const writer = new PingWriter(store, {}, silentLogger);
     await measure("PingWriter.add, defaults (500/batch), + close", N, async () => {
       for (const p of pings) writer.add(p);
       await writer.close();
