@@ -50,9 +50,11 @@ try {
     const current = existsSync(target) ? readFileSync(target, "utf8") : "";
     if (current !== text) {
       console.error("src/wasm/generated.ts is stale: run `bun run build:wasm` and commit it.");
-      process.exit(1);
+      // exitCode, not exit(): exit() here would skip the finally and leave the temp dir behind.
+      process.exitCode = 1;
+    } else {
+      console.log("src/wasm/generated.ts matches wasm/assembly.");
     }
-    console.log("src/wasm/generated.ts matches wasm/assembly.");
   } else {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, text);
