@@ -101,17 +101,22 @@ export class Child {
 
   async #collect(stream: ReadableStream<Uint8Array>, quiet: boolean): Promise<void> {
     const dec = new TextDecoder();
+    const push = (line: string) => {
+      if (!quiet) this.#tail.push(line.length > 500 ? line.slice(0, 500) + "..." : line);
+      if (this.#tail.length > 30) this.#tail.shift();
+    };
     let buf = "";
     for await (const chunk of stream) {
       buf += dec.decode(chunk, { stream: true });
       let i: number;
       while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
+        push(buf.slice(0, i));
         buf = buf.slice(i + 1);
-        if (!quiet) this.#tail.push(line.length > 500 ? line.slice(0, 500) + "..." : line);
-        if (this.#tail.length > 30) this.#tail.shift();
       }
     }
+    // The last line may have no trailing newline (e.g. a crash message); keep it too.
+    buf += dec.decode();
+    if (buf.length > 0) push(buf);
   }
 }
 
