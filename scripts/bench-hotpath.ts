@@ -15,7 +15,7 @@ import { startApp } from "../src/app.ts";
 import { parseConfig } from "../src/config/options.ts";
 import { createLogger } from "../src/log/logger.ts";
 import type { Connection, ConnectionHandler, Listen } from "../src/transport/types.ts";
-import { analyzeTemplate, BENCH_BOT, deviceId, handshakeLine, presign, VAR_BYTES } from "./bench/frames.ts";
+import { analyzeTemplate, BENCH_BOT, deviceId, fillFrame, handshakeLine, presign } from "./bench/frames.ts";
 import { parseFlags } from "./bench/flags.ts";
 
 const USAGE = "usage: bun scripts/bench-hotpath.ts [--phones 100] [--per-read 8] [--messages 400000] [--size 200] [--rounds 5]";
@@ -99,12 +99,7 @@ for (let i = 0; i < phones; i++) {
   const chunks: Uint8Array[] = [];
   for (let k = 0; k < perPhone; k += perRead) {
     const chunk = new Uint8Array(L * perRead);
-    for (let j = 0; j < perRead; j++) {
-      chunk.set(tpl.bytes, j * L);
-      const v = (k + j) * VAR_BYTES;
-      chunk.set(signed.subarray(v, v + 13), j * L + tpl.tsOff);
-      chunk.set(signed.subarray(v + 13, v + VAR_BYTES), j * L + tpl.sigOff);
-    }
+    for (let j = 0; j < perRead; j++) fillFrame(chunk, j * L, tpl, signed, k + j);
     chunks.push(chunk);
   }
   reads.push(chunks);

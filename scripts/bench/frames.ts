@@ -73,6 +73,17 @@ export function pingReplyLine(device: string, serverTimestamp: number, ts: numbe
   return enc.encode(JSON.stringify({ event: "ping", data }).replace(`"@TS@"`, String(ts)) + "\n");
 }
 
+/**
+ * Writes one analyze frame at `dst[off..]`: the template with the `k`-th
+ * presigned (timestamp, signature) pair of `signed` (from `presign`) spliced in.
+ */
+export function fillFrame(dst: Uint8Array, off: number, tpl: FrameTemplate, signed: Uint8Array, k: number): void {
+  const v = k * VAR_BYTES;
+  dst.set(tpl.bytes, off);
+  dst.set(signed.subarray(v, v + 13), off + tpl.tsOff);
+  dst.set(signed.subarray(v + 13, v + VAR_BYTES), off + tpl.sigOff);
+}
+
 /** `count` consecutive (timestamp, signature) pairs for one device, 77 bytes each. */
 export function presign(device: string, firstTs: number, count: number, out = new Uint8Array(count * VAR_BYTES)): Uint8Array {
   for (let k = 0; k < count; k++) {
