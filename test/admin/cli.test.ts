@@ -30,6 +30,33 @@ describe("CLI target", () => {
     expect(resolveTarget(new Map([["config", configFile({ host: "::1" })]]), {}).url).toBe("http://[::1]:37889");
     expect(() => resolveTarget(new Map([["url", "localhost:1"]]), {})).toThrow(UsageError);
   });
+
+  test("BOTGATE_ADMIN_HOST / BOTGATE_ADMIN_PORT apply as on the server, also without a config file", () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "botgate-cli-")), "none.json");
+    expect(resolveTarget(new Map(), { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "41001" })).toEqual({ url: "http://127.0.0.1:41001", token: null });
+    expect(resolveTarget(new Map(), { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_HOST: "::1", BOTGATE_ADMIN_PORT: "41002" }).url).toBe("http://[::1]:41002");
+    expect(resolveTarget(new Map(), { BOTGATE_CONFIG: missing }).url).toBe("http://127.0.0.1:37889");
+    const path = configFile({ host: "127.0.0.2", port: 41000, token: "file-token-0123456789" });
+    expect(resolveTarget(new Map([["config", path]]), { BOTGATE_ADMIN_PORT: "41003" })).toEqual({ url: "http://127.0.0.2:41003", token: "file-token-0123456789" });
+    // The server's number check: a bad port is a configuration error, not a URL with "abc" in it.
+    expect(() => resolveTarget(new Map(), { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "abc" })).toThrow(/BOTGATE_ADMIN_PORT: must be a whole number/);
+  });
+
+  test("the CLI calls the port from BOTGATE_ADMIN_PORT when there is no config file", async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "botgate-cli-")), "none.json");
+    const seen: string[] = [];
+    const fetch = async (url: string) => {
+      seen.push(url);
+      return new Response(JSON.stringify({ error: { code: "FORBIDDEN", message: "no token" } }), { status: 403 });
+    };
+    const r = await run(["sessions", "list"], { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "41001" }, fetch);
+    expect(seen.map((u) => new URL(u).origin)).toEqual(["http://127.0.0.1:41001"]);
+    expect(r.code).toBe(1);
+    const bad = await run(["sessions", "list"], { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "41001x" }, fetch);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("BOTGATE_ADMIN_PORT: must be a whole number");
+    expect(seen).toHaveLength(1);
+  });
 });
 
 describe("CLI arguments and exit codes", () => {
