@@ -20,10 +20,13 @@ export function deviceId(gen: number, i: number): string {
   return `bench-${String(gen).padStart(2, "0")}-${String(i).padStart(6, "0")}`;
 }
 
+/** The handshake line (with its "\n") as text. */
+export function handshakeText(device: string, deviceInfo = "bench phone", bot = BENCH_BOT.name): string {
+  return JSON.stringify({ clientType: "MessengerBotR", botName: bot, version: "3.2.1", deviceID: device, deviceIP: "192.168.1.100", deviceInfo }) + "\n";
+}
+
 export function handshakeLine(device: string, bot = BENCH_BOT.name): Uint8Array {
-  return enc.encode(
-    JSON.stringify({ clientType: "MessengerBotR", botName: bot, version: "3.2.1", deviceID: device, deviceIP: "192.168.1.100", deviceInfo: "bench phone" }) + "\n",
-  );
+  return enc.encode(handshakeText(device, "bench phone", bot));
 }
 
 /** HMAC-SHA256 hex of the spec's signed string (section 5). */
@@ -32,7 +35,8 @@ export function sign(device: string, timestamp: number, bot = BENCH_BOT): string
   return createHmac("sha256", bot.secret).update(msg).digest("hex");
 }
 
-function authBlock(device: string, ts: string, sig: string): Record<string, unknown> {
+/** The analyze/ping `auth` object, fields in the order the phone sends them. */
+export function authBlock(device: string, ts: string | number, sig: string): Record<string, unknown> {
   return { clientType: "MessengerBotR", botName: BENCH_BOT.name, deviceUUID: device, deviceID: device, macAddress: MAC, ipAddress: IP, timestamp: ts, version: "3.2.1", signature: sig };
 }
 

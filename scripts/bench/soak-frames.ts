@@ -1,5 +1,5 @@
 /** Text frames for the soak: one device per concurrency slot, auth signed at send time (unique per device). */
-import { BENCH_BOT, IP, MAC, sign } from "./frames.ts";
+import { authBlock, BENCH_BOT, handshakeText as benchHandshakeText, sign } from "./frames.ts";
 
 const lastTs = new Map<string, number>();
 let logId = 1;
@@ -9,13 +9,13 @@ export function soakDevice(slot: number): string {
 }
 
 export function handshakeText(device: string): string {
-  return JSON.stringify({ clientType: "MessengerBotR", botName: BENCH_BOT.name, version: "3.2.1", deviceID: device, deviceIP: "192.168.1.100", deviceInfo: "soak phone" }) + "\n";
+  return benchHandshakeText(device, "soak phone");
 }
 
 export function analyzeLine(device: string, text = "!echo soak"): string {
   const ts = Math.max(Date.now(), (lastTs.get(device) ?? 0) + 1);
   lastTs.set(device, ts);
-  const auth = { clientType: "MessengerBotR", botName: BENCH_BOT.name, deviceUUID: device, deviceID: device, macAddress: MAC, ipAddress: IP, timestamp: ts, version: "3.2.1", signature: sign(device, ts) };
+  const auth = authBlock(device, ts, sign(device, ts));
   const data = { room: `room-${device}`, text, sender: "soak", isGroupChat: true, channelId: "18294870190341", logId: String(logId++), userHash: "a1b2c3", isMention: false, timestamp: "2025-01-20 15:30:45", botName: BENCH_BOT.name, clientType: "MessengerBotR", auth };
   return JSON.stringify({ event: "analyze", data }) + "\n";
 }
