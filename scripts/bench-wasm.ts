@@ -126,12 +126,13 @@ const wasmBatch16 = measure("HMAC verify: WASM verifyBatch (16/call)", 16, () =>
   verifyBatch(small, out);
   if (out[0]) sink++;
 }, "msg");
-let bunHasher = NaN;
+// The batch ratio is taken against the verify row (like-for-like); the sign-only row is printed for reference.
+let bunVerify = NaN;
 if (typeof Bun !== "undefined") {
-  bunHasher = measure("HMAC: Bun.CryptoHasher digest", N, () => {
+  measure("HMAC: Bun.CryptoHasher digest", N, () => {
     for (let i = 0; i < N; i++) sink += new Bun.CryptoHasher("sha256", keyBytes).update(msgs[i]!).digest()[0]!;
   }, "msg", "sign only, no compare");
-  measure("HMAC verify: Bun.CryptoHasher + timingSafeEqual", N, () => {
+  bunVerify = measure("HMAC verify: Bun.CryptoHasher + timingSafeEqual", N, () => {
     for (let i = 0; i < N; i++) {
       if (timingSafeEqual(new Bun.CryptoHasher("sha256", keyBytes).update(msgs[i]!).digest(), macs[i]!)) sink++;
     }
@@ -285,7 +286,7 @@ const ratios = {
   framerPushWholeVsJsReferenceFramer: jsFramer / pushWhole,
   framerPerFreshReadVsJsReferenceFramer: Math.max(0, jsFreshTotal - makeChunk) / Math.max(1, pushFreshTotal - makeChunk),
   batchVsSingleVerify: wasmSingle / wasmBatch,
-  batchVsBunCryptoHasher: bunHasher / wasmBatch,
+  batchVsBunCryptoHasher: bunVerify / wasmBatch,
   batchVsNodeCreateHmac: nodeHmac / wasmBatch,
   authPrefixBatch16VsWholeStringBatch16: pPlain16 / pBatch16,
   authPrefixBatch16VsBunCryptoHasher: pBun / pBatch16,
