@@ -90,28 +90,6 @@ export function hmacSha256(key: Uint8Array, msg: Uint8Array): Uint8Array {
   }
 }
 
-/** Decodes 64 hex chars (all lowercase or all uppercase) into MAC_IN; false if malformed. */
-function hexToMacIn(hex: unknown): boolean {
-  if (typeof hex !== "string" || hex.length !== 64) return false;
-  let lower = false;
-  let upper = false;
-  const base = L.macIn;
-  for (let i = 0; i < 32; i++) {
-    let byte = 0;
-    for (let j = 0; j < 2; j++) {
-      const c = hex.charCodeAt(2 * i + j);
-      let v: number;
-      if (c >= 48 && c <= 57) v = c - 48;
-      else if (c >= 97 && c <= 102) (v = c - 87), (lower = true);
-      else if (c >= 65 && c <= 70) (v = c - 55), (upper = true);
-      else return false;
-      byte = (byte << 4) | v;
-    }
-    heap[base + i] = byte;
-  }
-  return !(lower && upper);
-}
-
 /** Slots are < 2^26 (64 bytes each in a 32-bit address space), so a slot and a prefix's
  *  tail slot fit in one number: the FinalizationRegistry's held value. */
 const SLOT_SPAN = 2 ** 26;
@@ -160,13 +138,6 @@ abstract class SlotKey {
     bytesArg("msg", msg);
     if (!(mac instanceof Uint8Array) || mac.length !== 32) return false;
     heap.set(mac, L.macIn);
-    return verifyWith(code, msg);
-  }
-
-  verifyHex(msg: Uint8Array, hex: string): boolean {
-    const code = this.#live();
-    bytesArg("msg", msg);
-    if (!hexToMacIn(hex)) return false;
     return verifyWith(code, msg);
   }
 
