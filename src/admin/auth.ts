@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { BotgateError } from "../errors.ts";
-import { sha256 } from "../wasm/hmac.ts";
+import { sha256 } from "../wasm/core.ts";
 
 const enc = new TextEncoder();
 
