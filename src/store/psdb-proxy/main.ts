@@ -2,6 +2,7 @@
 //      [--host 127.0.0.1] [--user botgate] [--password secret]   (or PSDB_PROXY_USER / PSDB_PROXY_PASSWORD)
 import { parseArgs } from "node:util";
 import { SQL } from "bun";
+import { isLoopback } from "../../config/options.ts";
 import { startPsdbProxy } from "./proxy.ts";
 
 const USAGE = `usage: bun src/store/psdb-proxy/main.ts --mysql mysql://user:pass@host:3306/db
@@ -40,8 +41,7 @@ if (!mysqlUrl || !Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(USAGE);
   process.exit(2);
 }
-const loopback = values.host === "localhost" || values.host === "::1" || values.host.startsWith("127.");
-if (!password && !loopback) {
+if (!password && !isLoopback(values.host)) {
   console.error(`psdb-proxy: refusing to listen on ${values.host} without a password (--password or PSDB_PROXY_PASSWORD)`);
   process.exit(2);
 }
