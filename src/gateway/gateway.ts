@@ -9,7 +9,8 @@ import type { AnalyzeFrame, EventFrame, HandshakeFrame, PingFrame } from "../pro
 import { Scope } from "../resources/scope.ts";
 import { ResourceTracker } from "../resources/tracker.ts";
 import { RoomDirectory } from "./room-directory.ts";
-import { Session, deviceKey, type SessionHost } from "../session/session.ts";
+import { Session, type SessionHost } from "../session/session.ts";
+import { deviceKey } from "../store/retention.ts";
 import { PingWriter } from "../store/ping-writer.ts";
 import type { DeviceStatus, DeviceStore } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
@@ -91,9 +92,9 @@ export class Gateway implements SessionHost, Outbound {
 
   async onHandshake(s: Session, h: HandshakeFrame): Promise<void> {
     const bot = this.bots.get(h.botName);
-    if (bot === undefined) return this.#refuse(s, new BotgateError("UNKNOWN_BOT", `bot "${h.botName}" is not configured on this server`), "unknown_bot");
+    if (bot === undefined) return this.#refuse(s, h, new BotgateError("UNKNOWN_BOT", `bot "${h.botName}" is not configured on this server`), "unknown_bot");
     if (h.deviceId === "unknown" && !this.config.allowUnknownDeviceId) {
-      return this.#refuse(s, new BotgateError("DEVICE_ID_UNKNOWN", "the phone could not read its device id; set allowUnknownDeviceId to accept it"), "device_id_unknown");
+      return this.#refuse(s, h, new BotgateError("DEVICE_ID_UNKNOWN", "the phone could not read its device id; set allowUnknownDeviceId to accept it"), "device_id_unknown");
     }
     let status: DeviceStatus;
     try {
@@ -105,15 +106,15 @@ export class Gateway implements SessionHost, Outbound {
     } catch (err) {
       const e = toBotgateError(err, "STORE_UNAVAILABLE");
       // The store refused the phone's fields (e.g. a device id with surrounding spaces): the phone's fault.
-      if (e.code === "BAD_REQUEST") return this.#refuse(s, new BotgateError("HANDSHAKE_INVALID", e.message, { cause: err }), "handshake_invalid");
+      if (e.code === "BAD_REQUEST") return this.#refuse(s, h, new BotgateError("HANDSHAKE_INVALID", e.message, { cause: err }), "handshake_invalid");
       // Fail closed: no store, no session.
       this.log.error("device store failed during handshake", { bot: h.botName, device: h.deviceId, error: err });
-      return this.#refuse(s, e, "store_unavailable");
+      return this.#refuse(s, h, e, "store_unavailable");
     }
     if (s.state !== "authenticating") return; // timed out or peer left while we waited
-    if (REFUSED.has(status)) return this.#refuse(s, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);
+    if (REFUSED.has(status)) return this.#refuse(s, h, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);
 
-    s.open(h.botName, h.deviceId, status);
+    s.open(h, status);
     const key = s.key;
     this.metrics.handshakesOk.inc();
     this.metrics.noteReconnect(key);
@@ -200,12 +201,12 @@ export class Gateway implements SessionHost, Outbound {
 
   /** The pipeline dropped a message of this device before work started (queue full); the phone ignores the event. */
   notifyDropped(origin: ReplyOrigin, error: BotgateError): void {
-    const s = this.sessions.get(deviceKey(origin.botName, origin.deviceId));
+    const s = this.sessions.get(origin.key);
     if (s?.isOpen) s.sendError(error);
   }
 
   #route(origin: ReplyOrigin): Session | null {
-    const own = this.sessions.get(origin.key ?? deviceKey(origin.botName, origin.deviceId));
+    const own = this.sessions.get(origin.key);
     if (own?.isOpen) return own;
     if (!this.bots.get(origin.botName)?.replyFallback) return null;
     return this.approvedSessionOf(origin.botName);
@@ -315,7 +316,7 @@ export class Gateway implements SessionHost, Outbound {
     d.bot = s.botName;
     d.receivedAt = s.lastInboundAt;
     this.rooms.note(s.botName, d.channelId, d.room);
-    const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, sessionId: s.id, room: d.room, channelId: d.channelId, key: s.key };
+    const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, room: d.room, channelId: d.channelId, key: s.key };
     this.dispatcher?.submit({
       origin,
       device: s.deviceInfo,
@@ -348,18 +349,16 @@ export class Gateway implements SessionHost, Outbound {
     this.sessions.set(s.key, s);
   }
 
-  #refuse(s: Session, err: BotgateError, reason: string): void {
+  #refuse(s: Session, h: HandshakeFrame, err: BotgateError, reason: string): void {
     this.metrics.handshakesFailed.inc(reason);
     // A refused phone retries every 4 s forever: log each (device, reason) once a minute.
-    const key = `${s.handshake?.botName}\u0000${s.handshake?.deviceId}\u0000${reason}`;
+    const key = `${h.botName}\u0000${h.deviceId}\u0000${reason}`;
     const now = Date.now();
     if ((this.#refusalLogged.get(key) ?? 0) + 60_000 <= now) {
       if (this.#refusalLogged.size >= 10_000) this.#refusalLogged.clear();
       this.#refusalLogged.set(key, now);
-      this.log.warn("handshake refused", { bot: s.handshake?.botName, device: s.handshake?.deviceId, address: s.address, reason, note: "repeats of this refusal are not logged for 60 s" });
+      this.log.warn("handshake refused", { bot: h.botName, device: h.deviceId, address: s.address, reason, note: "repeats of this refusal are not logged for 60 s" });
     }
-    s.sendError(err);
-    s.send(encode.handshakeComplete(false, false, err.message), "handshakeComplete");
-    s.close("handshake_refused", true);
+    s.refuseHandshake(err);
   }
 }

@@ -5,11 +5,10 @@ import type { BotgateError } from "../errors.ts";
 export interface ReplyOrigin {
   botName: string;
   deviceId: string;
-  sessionId: number;
   room: string;
   channelId: string | null;
-  /** deviceKey(botName, deviceId) when known (saves building it per reply). */
-  key?: string;
+  /** deviceKey(botName, deviceId): the registry key of the device's session (built once per session). */
+  key: string;
 }
 
 export interface InboundJob {

@@ -9,6 +9,7 @@ import type { EventFrame, HandshakeFrame } from "../protocol/frames.ts";
 import { decodeEvent, decodeHandshake, parseLine } from "../protocol/decode.ts";
 import { Scope, type ScopedTimer, type TimerTarget } from "../resources/scope.ts";
 import { nextResourceId, type ResourceTracker, type Tracked } from "../resources/tracker.ts";
+import { deviceKey } from "../store/retention.ts";
 import type { DeviceStatus } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
 import { LineFramer, type LineSink } from "../wasm/core.ts";
@@ -63,8 +64,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   /** deviceKey(botName, deviceId), set at open(); the registry's key string. */
   key = "";
   status: DeviceStatus = "pending";
-  /** The handshake line, until open() (then only the two fields below are kept: memory per phone is a target). */
-  handshake: HandshakeFrame | null = null;
+  /** From the handshake line (only these two of its fields are kept: memory per phone is a target). */
   clientVersion = "";
   clientInfo: string | null = null;
   openedAt = 0;
@@ -84,7 +84,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   readonly #host: SessionHost;
   readonly #framer: LineFramer;
   #pendingLines: Uint8Array[] | null = null;
-  /** Events decoded during the current read, handed over together when it ends (null outside a read). */
+  /** Events decoded during the current read, handed over together when it ends (null outside a read; every
+   *  line() after the handshake line runs inside one: data() or resumeAfterHandshake()). */
   #batch: Array<EventFrame | BotgateError> | null = null;
   /** The handshake deadline until open(), then the heartbeat (ping + idle). */
   #timer: ScopedTimer;
@@ -191,14 +192,13 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
       return;
     }
     this.linesIn++;
-    const batch = this.state === "open" ? this.#batch : null;
+    const handshake = this.state === "handshake";
     try {
       const obj = parseLine(bytes);
-      if (this.state === "handshake") this.#startHandshake(decodeHandshake(obj));
-      else if (batch !== null) batch.push(decodeEvent(obj));
-      else this.#host.onEvent(this, decodeEvent(obj));
+      if (handshake) this.#startHandshake(decodeHandshake(obj));
+      else this.#batch!.push(decodeEvent(obj));
     } catch (err) {
-      if (batch !== null && err instanceof BotgateError) batch.push(err);
+      if (!handshake && err instanceof BotgateError) this.#batch!.push(err);
       else {
         this.#flush();
         this.protocolError(err);
@@ -215,16 +215,19 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   #flush(): void {
     const batch = this.#batch;
     if (batch === null || batch.length === 0) return;
-    this.#batch = [];
-    if (this.state === "closing" || this.state === "closed") return;
-    if (batch.length > 1) return this.#host.onEvents(this, batch);
-    const only = batch[0]!;
-    if (only instanceof BotgateError) return this.protocolError(only);
-    try {
-      this.#host.onEvent(this, only);
-    } catch (err) {
-      this.protocolError(err);
+    if (this.state !== "closing" && this.state !== "closed") {
+      const only = batch.length === 1 ? batch[0]! : null;
+      if (only === null) this.#host.onEvents(this, batch);
+      else if (only instanceof BotgateError) this.protocolError(only);
+      else {
+        try {
+          this.#host.onEvent(this, only);
+        } catch (err) {
+          this.protocolError(err);
+        }
+      }
     }
+    batch.length = 0; // the host does not keep it: the rest of this read reuses it
   }
 
   // ---- actions -----------------------------------------------------------
@@ -254,24 +257,27 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     const e = err instanceof BotgateError ? err : new BotgateError("INTERNAL", "internal error", { cause: err });
     this.#host.metrics.protocolErrors.inc(e.code);
     if (e.code === "INTERNAL") this.#host.log.error("session error", { session: this.id, error: e.cause ?? e });
-    this.sendError(e);
-    if (this.state === "handshake") {
-      this.send(encode.handshakeComplete(false, false, e.message), "handshakeComplete");
-      this.close("handshake_refused", true);
-    }
+    if (this.state === "handshake") this.refuseHandshake(e);
+    else this.sendError(e);
   }
 
-  /** Called by the gateway once the device is registered and allowed. */
-  open(botName: string, deviceId: string, status: DeviceStatus): void {
+  /** The error, then handshakeComplete(success: false), then close once they are flushed. */
+  refuseHandshake(err: BotgateError): void {
+    this.sendError(err);
+    this.send(encode.handshakeComplete(false, false, err.message), "handshakeComplete");
+    this.close("handshake_refused", true);
+  }
+
+  /** Called by the gateway once the device of handshake `h` is registered and allowed. */
+  open(h: HandshakeFrame, status: DeviceStatus): void {
     const cfg = this.#host.config;
-    this.botName = botName;
-    this.deviceId = deviceId;
-    this.key = deviceKey(botName, deviceId);
+    this.botName = h.botName;
+    this.deviceId = h.deviceId;
+    this.key = deviceKey(h.botName, h.deviceId);
     this.status = status;
     this.state = "open";
-    this.clientVersion = this.handshake?.version ?? "";
-    this.clientInfo = this.handshake?.deviceInfo ?? null;
-    this.handshake = null;
+    this.clientVersion = h.version;
+    this.clientInfo = h.deviceInfo;
     const now = Date.now();
     this.openedAt = now;
     this.#lastInboundAt = now;
@@ -342,7 +348,6 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
 
   #startHandshake(frame: HandshakeFrame): void {
     this.state = "authenticating";
-    this.handshake = frame;
     this.#pendingLines = [];
     this.conn.pause();
     this.#host.onHandshake(this, frame).then(
@@ -362,8 +367,4 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     this.sendError(new BotgateError("HANDSHAKE_TIMEOUT", "no handshake within the deadline"));
     this.close("handshake_timeout", true);
   }
-}
-
-export function deviceKey(botName: string, deviceId: string): string {
-  return `${botName}\u0000${deviceId}`;
 }

@@ -1,8 +1,13 @@
 // When to trim a device's ping history. Shared by both backends; no I/O here.
 import { trimEvery } from "./types.ts";
 
-/** Separator that cannot occur in a key part (validate.ts rejects NUL). */
-export const deviceKey = (botName: string, deviceId: string): string => `${botName}\0${deviceId}`;
+/**
+ * A device's one string key: the gateway's session registry and this store's trim
+ * bookkeeping share these strings. NUL cannot occur in a part (validate.ts rejects it).
+ */
+export function deviceKey(botName: string, deviceId: string): string {
+  return `${botName}\0${deviceId}`;
+}
 
 /**
  * Counts, per device, the pings this store wrote since it last trimmed that device.

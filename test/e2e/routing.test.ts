@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { LegacyPhone } from "../support/phone.ts";
 import { BOT, identity, startTestGateway, type TestGateway, until, connected } from "../support/harness.ts";
+import { deviceKey } from "../../src/store/retention.ts";
 
 let gw: TestGateway | null = null;
 afterEach(async () => {
@@ -8,7 +9,7 @@ afterEach(async () => {
   gw = null;
 });
 
-const origin = (deviceId: string) => ({ botName: BOT.name, deviceId, sessionId: 0, room: "공지방", channelId: "42" });
+const origin = (deviceId: string) => ({ botName: BOT.name, deviceId, room: "공지방", channelId: "42", key: deviceKey(BOT.name, deviceId) });
 
 describe("reply routing", () => {
   test("a reply goes to the origin device only, never to another device by default", async () => {

@@ -4,6 +4,7 @@ import type { BotgateError } from "../../src/errors.ts";
 import { type PipelineBot, type PipelineOptions, Pipeline } from "../../src/pipeline/pool.ts";
 import type { InboundJob, Outbound, ReplyOrigin } from "../../src/pipeline/types.ts";
 import { ResourceTracker } from "../../src/resources/tracker.ts";
+import { deviceKey } from "../../src/store/retention.ts";
 
 export interface Delivery {
   origin: ReplyOrigin;
@@ -98,7 +99,7 @@ export function inbound(over: Partial<ChatMessage> & { device?: string } = {}): 
   };
   return {
     message,
-    origin: { botName: bot, deviceId, sessionId: 1, room, channelId },
+    origin: { botName: bot, deviceId, room, channelId, key: deviceKey(bot, deviceId) },
     device: { botName: bot, deviceId, address: "127.0.0.1", clientVersion: "3.2.1" },
   };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { TrimSchedule, countByDevice, deviceKey } from "../../src/store/retention.ts";
 import { trimEvery } from "../../src/store/types.ts";
-import { deviceKey as sessionKey } from "../../src/session/session.ts";
 import { ping as validatePing } from "../../src/store/validate.ts";
 
 describe("TrimSchedule", () => {
@@ -47,9 +46,8 @@ describe("TrimSchedule", () => {
 });
 
 describe("countByDevice with the caller's key", () => {
-  test("a record's key is used as is, and the session's key format is the store's", () => {
-    expect(sessionKey("봇", "기기-1")).toBe(deviceKey("봇", "기기-1"));
-    const key = sessionKey("bot", "dev");
+  test("a record's key is used as is", () => {
+    const key = deviceKey("bot", "dev");
     const m = countByDevice([
       { botName: "bot", deviceId: "dev", key },
       { botName: "bot", deviceId: "dev" },
@@ -63,9 +61,9 @@ describe("countByDevice with the caller's key", () => {
 
   test("a stored ping row keeps the caller's key only if it is exactly the device's key", () => {
     const base = { botName: "봇", deviceId: "기기-1", rttMs: 12, monitoring: null, at: new Date(0).toISOString() };
-    const key = sessionKey("봇", "기기-1");
+    const key = deviceKey("봇", "기기-1");
     expect(validatePing({ ...base, key }).key).toBe(key);
-    for (const wrong of [sessionKey("봇", "기기-2"), sessionKey("봇x", "기기-1"), "봇|기기-1", `${key}x`, ""]) {
+    for (const wrong of [deviceKey("봇", "기기-2"), deviceKey("봇x", "기기-1"), "봇|기기-1", `${key}x`, ""]) {
       expect(validatePing({ ...base, key: wrong }).key).toBeUndefined();
     }
     expect(validatePing(base).key).toBeUndefined();

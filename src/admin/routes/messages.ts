@@ -64,7 +64,7 @@ export function messageRoutes(deps: AdminDeps): Hono {
       throw new BotgateError("NOT_FOUND", `no room name known for channel ${p.channelId} of bot "${p.bot}" (the phone routes by room name and none was seen since start); give room`);
     }
     const s = pickSession(deps, p);
-    const origin: ReplyOrigin = { botName: p.bot, deviceId: s.deviceId, sessionId: s.id, room, channelId: p.channelId };
+    const origin: ReplyOrigin = { botName: p.bot, deviceId: s.deviceId, room, channelId: p.channelId, key: s.key };
     const items: ReplyItem[] = p.texts.map((text) => (p.mediaWaitTime === null ? text : { text, mediaWaitTime: p.mediaWaitTime }));
     const gap = g.config.pipeline.replyGapMs;
     const now = gap === 0 ? items : items.slice(0, 1);
