@@ -29,12 +29,10 @@ export const ERRORS = {
   UNAUTHORIZED: { http: 401, wire: "UNAUTHORIZED" },
   FORBIDDEN: { http: 403, wire: "FORBIDDEN" },
   NOT_FOUND: { http: 404, wire: "NOT_FOUND" },
-  CONFLICT: { http: 409, wire: "CONFLICT" },
   NO_DEVICE: { http: 409, wire: "NO_DEVICE" },
   BODY_TOO_LARGE: { http: 413, wire: "BODY_TOO_LARGE" },
   // capacity and liveness
   QUEUE_FULL: { http: 503, wire: "QUEUE_FULL" },
-  SLOW_CONSUMER: { http: 503, wire: "SLOW_CONSUMER" },
   TIMEOUT: { http: 504, wire: "TIMEOUT" },
   // bot logic (counted by the pipeline; the phone hears nothing, as `@no-reply`)
   HANDLER_FAILED: { http: 500, wire: "SERVER_ERROR" },

@@ -71,7 +71,7 @@ function writeDecimal(n: number, out: Uint8Array, at: number): number {
   return len;
 }
 
-type BotEntry = { key: HmacKey; salt: string; replay: ReplayCache; /** UTF-8 of "|" + salt */ saltTail: Uint8Array };
+type BotEntry = { key: HmacKey; replay: ReplayCache; /** UTF-8 of "|" + salt */ saltTail: Uint8Array };
 
 /** A cached prefix state: the bot it was made for (checked on every hit), its cache key, its age,
  *  and whether it is still in the cache (an AuthMemo may hold it after it was dropped). */
@@ -153,15 +153,10 @@ export class AuthVerifier {
     for (const b of bots) {
       this.#keys.set(b.name, {
         key: new HmacKey(enc.encode(b.secret)),
-        salt: b.salt,
         replay: new ReplayCache(windowMs),
         saltTail: enc.encode(`|${b.salt}`),
       });
     }
-  }
-
-  has(botName: string): boolean {
-    return this.#keys.has(botName);
   }
 
   /** Throws an AUTH_* BotgateError, or returns the verified block. */
@@ -219,10 +214,8 @@ export class AuthVerifier {
         key = bot.key;
         const need = 32 + prefix.length * 3 + 16 + salt.length;
         if (at + need > buf.length) {
-          const mac = buf.slice(at, at + 32); // a grown arena keeps only the bytes before `at`
-          this.#reserve(need);
+          this.#reserve(need); // keeps the MAC already written at `at`
           buf = this.#arena;
-          buf.set(mac, at);
         }
         p += enc.encodeInto(prefix, buf.subarray(p)).written;
       }
@@ -322,13 +315,13 @@ export class AuthVerifier {
     this.#keys.clear();
   }
 
-  /** Offset of `n` free bytes in the arena; a full arena is replaced by a larger copy (offsets stay valid). */
+  /** Offset of `n` free bytes in the arena; a full arena is replaced by a larger copy of all of it (offsets and bytes stay valid). */
   #reserve(n: number): number {
     const at = this.#used;
     const old = this.#arena;
     if (at + n > old.length) {
       const grown = new Uint8Array(Math.max(old.length * 2, at + n));
-      grown.set(old.subarray(0, at));
+      grown.set(old);
       this.#arena = grown;
     }
     return at;

@@ -51,7 +51,6 @@ export function decodeHandshake(o: Record<string, unknown>): HandshakeFrame {
     botName: reqString(o, "botName", "HANDSHAKE_INVALID", 64),
     version: reqString(o, "version", "HANDSHAKE_INVALID", 32),
     deviceId: reqString(o, "deviceID", "HANDSHAKE_INVALID", MAX_ID),
-    deviceIp: typeof o.deviceIP === "string" ? o.deviceIP.slice(0, 64) : null,
     deviceInfo: typeof o.deviceInfo === "string" ? o.deviceInfo.slice(0, 255) : null,
   };
 }
@@ -121,7 +120,6 @@ export function decodeAuth(a: unknown): AuthBlock {
   if (typeof macAddress !== "string" || macAddress.length > 256) throw new BotgateError("AUTH_INVALID", "auth.macAddress must be a string");
   const ipAddress = o.ipAddress;
   if (typeof ipAddress !== "string" || ipAddress.length > 256) throw new BotgateError("AUTH_INVALID", "auth.ipAddress must be a string");
-  const version = o.version;
   const signature = o.signature;
   if (typeof signature !== "string" || signature.length > 256) throw new BotgateError("AUTH_INVALID", "auth.signature must be a string");
   return {
@@ -132,7 +130,6 @@ export function decodeAuth(a: unknown): AuthBlock {
     macAddress,
     ipAddress,
     timestamp: ts,
-    version: typeof version === "string" ? version : null,
     signature,
   };
 }

@@ -7,7 +7,6 @@ export interface HandshakeFrame {
   botName: string;
   version: string;
   deviceId: string;
-  deviceIp: string | null;
   deviceInfo: string | null;
 }
 
@@ -20,7 +19,6 @@ export interface AuthBlock {
   macAddress: string;
   ipAddress: string;
   timestamp: number;
-  version: string | null;
   signature: string;
 }
 
