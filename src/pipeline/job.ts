@@ -1,9 +1,9 @@
 import type { BotContext, DeviceInfo, ReplyItem } from "../bot/types.ts";
-import type { TrackedHandle } from "../resources/tracker.ts";
+import type { Scope, ScopedTimer } from "../resources/scope.ts";
 import type { RoomSlots } from "./limits.ts";
 import type { InboundJob } from "./types.ts";
 
-/** "zombie": timed out (or aborted at shutdown) but still running; its result will be discarded. */
+/** "zombie": timed out but still running; its result will be discarded. "done" also covers jobs aborted at shutdown. */
 export type JobState = "running" | "done" | "zombie";
 
 export interface JobHost {
@@ -25,7 +25,8 @@ export class Job implements BotContext {
   // intrusive links of the deadline list it is in
   prev: Job | null = null;
   next: Job | null = null;
-  tracked: TrackedHandle | null = null;
+  /** Its entry in the pipeline's scope (resource tracking) while it runs or is a zombie. */
+  tracked: { release(): void } | null = null;
   #controller: AbortController | null = null;
   #abortReason: unknown = undefined;
   #aborted = false;
@@ -60,10 +61,6 @@ export class Job implements BotContext {
     return this.#controller.signal;
   }
 
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
@@ -79,18 +76,18 @@ export class Job implements BotContext {
 /**
  * Running jobs that share one timeout, in start order, so the earliest
  * deadline is always the head: one timer per list (armed for the head), not
- * one per job. The timer exists only while the list is non-empty.
+ * one per job. The timer (owned by the pipeline's scope) exists only while the
+ * list is non-empty.
  */
 export class DeadlineList {
   #head: Job | null = null;
   #tail: Job | null = null;
-  size = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerTrack: TrackedHandle | null = null;
+  #timer: ScopedTimer | null = null;
 
   constructor(
+    private readonly scope: Scope,
+    private readonly label: string,
     private readonly onDue: (job: Job) => void,
-    private readonly trackTimer: () => TrackedHandle | null,
   ) {}
 
   add(job: Job): void {
@@ -99,8 +96,7 @@ export class DeadlineList {
     if (this.#tail === null) this.#head = job;
     else this.#tail.next = job;
     this.#tail = job;
-    this.size++;
-    if (this.#timer === undefined) this.#arm(job.startedAt);
+    if (this.#timer === null) this.#arm(job.startedAt);
   }
 
   remove(job: Job): void {
@@ -111,7 +107,7 @@ export class DeadlineList {
     if (job.next === null) this.#tail = job.prev;
     else job.next.prev = job.prev;
     job.prev = job.next = null;
-    if (--this.size === 0) this.#disarm();
+    if (this.#head === null) this.#disarm();
   }
 
   /** Everything listed, oldest first (shutdown). */
@@ -126,33 +122,27 @@ export class DeadlineList {
   #arm(now: number): void {
     const head = this.#head;
     if (head === null) return;
-    this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(head.due - now)));
-    (this.#timer as { unref?: () => void }).unref?.();
-    this.#timerTrack ??= this.trackTimer();
+    this.#timer = this.scope.timeout(Math.max(1, Math.ceil(head.due - now)), this.#fire, this.label);
   }
 
   #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerTrack?.release();
-    this.#timerTrack = null;
+    this.#timer?.stop();
+    this.#timer = null;
   }
 
   #fire = (): void => {
-    this.#timer = undefined;
+    this.#timer = null;
     const now = performance.now();
     let j: Job | null;
     while ((j = this.#head) !== null && j.due <= now) {
       this.remove(j);
       this.onDue(j);
     }
-    if (this.#head !== null && this.#timer === undefined) this.#arm(now);
-    else if (this.#head === null) this.#disarm();
+    if (this.#head !== null && this.#timer === null) this.#arm(now);
   };
 
   clear(): void {
     this.#head = this.#tail = null;
-    this.size = 0;
     this.#disarm();
   }
 }

@@ -4,7 +4,7 @@ import { BotgateError, toBotgateError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { Histogram } from "../metrics/primitives.ts";
 import { Scope } from "../resources/scope.ts";
-import type { ResourceTracker, TrackedHandle } from "../resources/tracker.ts";
+import type { ResourceTracker } from "../resources/tracker.ts";
 import { Dedupe } from "./dedupe.ts";
 import { DeadlineList, Job } from "./job.ts";
 import { BotSlots, type RoomSlots, Scheduler, roomKey } from "./limits.ts";
@@ -37,9 +37,9 @@ interface BotRuntime {
 }
 
 const DROP_REASONS: DropReason[] = ["expired", "queue_full", "duplicate", "shutdown", "unknown_bot"];
-export const DURATION_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000];
+const ignore = (): void => {};
+const DURATION_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000];
 const NOTICE_INTERVAL_MS = 1000;
-const noop = () => {};
 
 /**
  * The inbound pipeline: dedupe -> bounded queue (TTL) -> fair scheduler ->
@@ -49,7 +49,6 @@ export class Pipeline implements Dispatcher {
   readonly #o: PipelineOptions;
   readonly #outbound: Outbound;
   readonly #log: Logger;
-  readonly #tracker: ResourceTracker | undefined;
   readonly #scope: Scope;
   readonly #bots = new Map<string, BotRuntime>();
   readonly #scheduler: Scheduler;
@@ -76,7 +75,6 @@ export class Pipeline implements Dispatcher {
     const o = (this.#o = deps.options);
     this.#outbound = deps.outbound;
     this.#log = deps.log ?? silentLogger;
-    this.#tracker = deps.tracker;
     this.#scope = new Scope("pipeline", deps.tracker);
     this.#scheduler = new Scheduler(o.perRoomConcurrency);
     this.#queue = new InboundQueue(o.queueSize, o.ttlMs, this.#scope, (e, r) => this.#onDrop(e, r));
@@ -88,7 +86,7 @@ export class Pipeline implements Dispatcher {
       const timeout = b.jobTimeoutMs ?? o.jobTimeoutMs;
       let list = lists.get(timeout);
       if (list === undefined) {
-        list = new DeadlineList((j) => this.#onTimeout(j), () => this.#track("timer", `job-deadlines ${timeout}ms`));
+        list = new DeadlineList(this.#scope, `job-deadlines ${timeout}ms`, (j) => this.#onTimeout(j));
         lists.set(timeout, list);
       }
       this.#bots.set(b.name, { handler: b.handler, timeoutMs: timeout, slots: new BotSlots(b.name, o.perBotConcurrency), deadlines: list });
@@ -159,8 +157,15 @@ export class Pipeline implements Dispatcher {
       return this.#fail(job, err);
     }
     if (r !== null && typeof r === "object" && typeof (r as { then?: unknown }).then === "function") {
-      if (this.#closed) return job.abort(new BotgateError("SHUTTING_DOWN", "server is shutting down")); // closed from inside the handler
-      job.tracked = this.#track("job", room.label);
+      if (this.#closed) {
+        // Closed from inside the handler: the job is abandoned, but its outcome is still observed
+        // (an unobserved rejection would be reported as unhandled).
+        try {
+          (r as Promise<HandlerResult>).then(undefined, ignore);
+        } catch {}
+        return job.abort(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
+      }
+      job.tracked = this.#scope.own("job", room.label);
       bot.deadlines.add(job);
       try {
         (r as Promise<HandlerResult>).then(
@@ -263,7 +268,7 @@ export class Pipeline implements Dispatcher {
   /** Tell the dropped message's device (an `error` event the phone ignores), at most once a second per device. */
   #noticeFull(job: InboundJob): void {
     const o = job.origin;
-    const key = `${o.botName}\u0000${o.deviceId}`;
+    const key = o.key;
     const now = Date.now();
     if (now - (this.#noticeAt.get(key) ?? 0) < NOTICE_INTERVAL_MS) return;
     if (this.#noticeAt.size > 10_000) this.#noticeAt.clear();
@@ -283,12 +288,6 @@ export class Pipeline implements Dispatcher {
     this.#logAt.set(key, { at: now, suppressed: 0 });
     this.#log.warn(msg, st !== undefined && st.suppressed > 0 ? { ...fields, suppressed: st.suppressed } : fields);
   }
-
-  #track(kind: "job" | "timer", label: string): TrackedHandle | null {
-    return this.#tracker?.track(kind, "pipeline", label, noop, this.#alive) ?? null;
-  }
-
-  #alive = (): boolean => !this.#closed;
 
   stats(): PipelineStats {
     const perBot: Record<string, number> = {};
@@ -337,17 +336,12 @@ export class Pipeline implements Dispatcher {
       for (const j of b.deadlines.jobs()) {
         j.state = "done";
         j.abort(reason);
-        j.tracked?.release();
-        j.tracked = null;
       }
       b.deadlines.clear();
     }
-    for (const z of this.#zombies) {
-      z.state = "done";
-      z.tracked?.release();
-    }
+    for (const z of this.#zombies) z.state = "done";
     this.#zombies.clear();
-    this.#scope.close("shutdown");
+    this.#scope.close("shutdown"); // releases every job's tracking entry and the timers
     this.#replies.cancelled();
     this.#scheduler.clear();
     this.#dedupe.clear();

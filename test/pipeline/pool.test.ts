@@ -172,6 +172,26 @@ describe("worker pool: handlers cannot hurt the pipeline", () => {
     expect(deadline).toBeLessThanOrEqual(Date.now() + 5000);
   });
 
+  test("a handler that closes the pipeline and then rejects: its rejection is observed, not reported as unhandled", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const handler: BotHandler = async () => {
+        void t!.pipeline.close();
+        throw new Error("boom after close");
+      };
+      t = pipelineWith({ bot: handler });
+      t.pipeline.submit(inbound({ text: "x" }));
+      // Unhandled rejections are reported once the microtasks have run: two event-loop turns.
+      for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+      expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   test("close(): queued entries dropped as shutdown, running jobs aborted, nothing left tracked", async () => {
     const signals: AbortSignal[] = [];
     const handler: BotHandler = (_m, ctx) => {
