@@ -1,10 +1,8 @@
 /** GET /metrics: every gateway, pipeline, tracker and process figure in Prometheus text. */
-import type { ResourceKind } from "../resources/tracker.ts";
+import { RESOURCE_KINDS } from "../resources/tracker.ts";
 import type { AdminDeps } from "./deps.ts";
 import { PromWriter } from "./prom.ts";
 import { processMemory } from "./process.ts";
-
-const KINDS: ResourceKind[] = ["session", "socket", "timer", "interval", "job", "task", "listener"];
 
 export function renderMetrics(deps: AdminDeps): string {
   const g = deps.gateway;
@@ -63,7 +61,7 @@ export function renderMetrics(deps: AdminDeps): string {
   // resources and process
   const counts = g.tracker.counts();
   w.gauge("botgate_open_sockets", "Phone sockets registered in the resource tracker.", counts.socket);
-  w.family("botgate_tracked_resources", "gauge", "Live tracked resources (timers, intervals, tasks, ...), by kind.", KINDS.map((kind) => [{ kind }, counts[kind]]));
+  w.family("botgate_tracked_resources", "gauge", "Live tracked resources (timers, intervals, tasks, ...), by kind.", RESOURCE_KINDS.map((kind) => [{ kind }, counts[kind]]));
   w.counter("botgate_resource_leaks_released_total", "Resources that outlived their owner and were released by the sweeper.", g.tracker.leaksReleased);
   if (deps.sweeper) w.labeled("botgate_resource_leaks_total", "Leaks found by the sweeper, by kind.", deps.sweeper.leaks);
   if (deps.loopLag) {

@@ -7,7 +7,9 @@
  * tracking costs one Set slot, not a closure pair per resource: an idle phone
  * session holds five of them.
  */
-export type ResourceKind = "session" | "socket" | "timer" | "interval" | "job" | "task" | "listener";
+/** Every resource kind, the one list: counts(), /metrics and /api/resources?kind= use it. */
+export const RESOURCE_KINDS = ["session", "socket", "timer", "interval", "job", "task", "listener"] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 export interface ResourceEntry {
   id: number;
@@ -86,7 +88,7 @@ export class ResourceTracker {
   }
 
   counts(): Record<ResourceKind, number> {
-    const c: Record<ResourceKind, number> = { session: 0, socket: 0, timer: 0, interval: 0, job: 0, task: 0, listener: 0 };
+    const c = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, 0])) as Record<ResourceKind, number>;
     for (const e of this.#live) c[e.kind]++;
     return c;
   }

@@ -1,10 +1,8 @@
 import { Hono } from "hono";
-import type { ResourceKind } from "../../resources/tracker.ts";
+import { RESOURCE_KINDS } from "../../resources/tracker.ts";
 import type { AdminDeps } from "../deps.ts";
 import { processMemory } from "../process.ts";
 import { Check } from "../validate.ts";
-
-const KINDS: readonly ResourceKind[] = ["session", "socket", "timer", "interval", "job", "task", "listener"];
 
 /** Snapshots for operators: /api/stats (pool, queue, tracker) and /api/resources (live resources). */
 export function statsRoutes(deps: AdminDeps): Hono {
@@ -33,7 +31,7 @@ export function statsRoutes(deps: AdminDeps): Hono {
   r.get("/resources", (c) => {
     const ck = new Check();
     const kind = c.req.query("kind");
-    if (kind !== undefined && !KINDS.includes(kind as ResourceKind)) ck.fail("kind", `must be one of ${KINDS.join(", ")}`);
+    if (kind !== undefined && !(RESOURCE_KINDS as readonly string[]).includes(kind)) ck.fail("kind", `must be one of ${RESOURCE_KINDS.join(", ")}`);
     const owner = c.req.query("owner");
     const limit = ck.int("limit", c.req.query("limit"), 1000, 1, 100_000);
     ck.done("invalid query");
