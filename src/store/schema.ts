@@ -1,5 +1,5 @@
 // Table definitions for both backends and the row <-> record mapping they share.
-// kb_bot_devices keeps exactly the legacy columns (spec: "The original server"), `descryption` sic.
+// kb_bot_devices keeps exactly the legacy columns (docs/stores.md, "Schema"), `descryption` sic.
 import { DEVICE_STATUSES, StoreError, type DeviceRecord, type DeviceStatus, type PingRecord } from "./types.ts";
 import { LIMITS } from "./validate.ts";
 

@@ -1,5 +1,5 @@
 // The device store contract. Other modules code against these names; keep them stable.
-// Legacy facts (spec/legacy-protocol.md, "The original server"): table kb_bot_devices,
+// Legacy facts (docs/stores.md, "Schema"): table kb_bot_devices,
 // UNIQUE (bot_name, device_id), status in pending/approved/denied/revoked/blocked.
 
 export type DeviceStatus = "pending" | "approved" | "denied" | "revoked" | "blocked";
