@@ -93,6 +93,17 @@ class RhinoPhone {
     }
   }
 
+  /**
+   * The bridge's connection attempts, in the order it logged them (stderr
+   * `LOG<TAB>I<TAB>[bridge] connect to NAME failed: ...` / `... connected to NAME (HOST:PORT)`).
+   */
+  get connectLog(): string[] {
+    return this.err
+      .map((l) => /^LOG\t[A-Z]\t\[bridge\] ((?:connect to .* failed: |connected to ).*)$/.exec(l)?.[1])
+      .filter((m): m is string => m !== undefined)
+      .map(unesc);
+  }
+
   waitSent(room: string, text: string, timeoutMs = DEADLINE): Promise<void> {
     return this.until(() => this.sent.some((s) => s.room === room && s.text === text), `bot.send(${JSON.stringify(room)}, ${JSON.stringify(text)})`, timeoutMs);
   }
@@ -199,6 +210,8 @@ describe("the v3.2.1 phone script, unmodified, under Rhino", () => {
     const g = gw;
     await phone.until(() => g.app.gateway.getSession(BOT.name, DEVICE)?.isOpen === true, "an open session for the phone's device");
     const first = g.app.gateway.getSession(BOT.name, DEVICE)!;
+    const connectedLine = `connected to botgate (127.0.0.1:${gw.port})`;
+    await phone.until(() => phone!.connectLog.includes(connectedLine), "the phone to log its connect");
 
     let pings: Awaited<ReturnType<typeof g.app.store.listPings>> = [];
     const deadline = Date.now() + DEADLINE;
@@ -222,6 +235,26 @@ describe("the v3.2.1 phone script, unmodified, under Rhino", () => {
     expect(first.isOpen).toBe(true);
     expect(g.app.gateway.metrics.authFailures.get("AUTH_REPLAY") ?? 0).toBe(0);
     expect(phone.err.some((l) => l.includes("disconnected"))).toBe(false);
+    // the better-priority (live) server was tried first, so the down one listed
+    // before it was never tried; and the phone never had to connect again
+    expect(phone.connectLog).toEqual([connectedLine]);
+  }, TEST_TIMEOUT);
+
+  test("skips a down server with the better priority and connects to the next one", async () => {
+    requireRhino();
+    gw = await startTestGateway();
+    // the down server is listed second but has the better priority: it must be tried first
+    const servers = [
+      { host: "127.0.0.1", port: gw.port, priority: 2, name: "botgate" },
+      { host: "127.0.0.1", port: deadPort(), priority: 1, name: "main (down)" },
+    ];
+    phone = new RhinoPhone(phoneArgs(gw.port, ["--servers", JSON.stringify(servers)]));
+    const g = gw;
+    const connectedLine = `connected to botgate (127.0.0.1:${gw.port})`;
+    await phone.until(() => phone!.connectLog.includes(connectedLine), "the phone to log its connect to botgate");
+    await phone.until(() => g.app.gateway.getSession(BOT.name, DEVICE)?.isOpen === true, "an open session for the phone's device");
+    expect(phone.connectLog).toEqual([expect.stringMatching(/^connect to main \(down\) failed: /), connectedLine]);
+    expect(g.app.gateway.getSession(BOT.name, DEVICE)!.clientVersion).toBe("3.2.1");
   }, TEST_TIMEOUT);
 
   test("a chat queued while no server is up is delivered after the 4 s reconnect", async () => {
