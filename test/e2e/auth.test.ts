@@ -62,10 +62,25 @@ describe("auth block verification", () => {
     const auth = signAuth(phone.id, freshTimestamp());
     phone.write(phone.analyzeLine({ text: "!echo genuine" }, auth));
     expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("genuine");
-    // an attacker who saw the frame reuses the block on new content, even from another connection (takeover)
+    const genuine = gw.app.gateway.getSession(BOT.name, "dev-replay")!;
+    // an attacker who saw the frame reuses the block on new content, on the same connection...
     phone.write(phone.analyzeLine({ text: "!echo forged" }, auth));
     expect((await phone.next((f) => f.event === "error")).data.code).toBe("AUTH_FAILED");
     expect(gw.app.gateway.metrics.authFailures.get("AUTH_REPLAY")).toBe(1);
+    // ...or from another connection of the same device: the used block is no proof for a takeover
+    const attacker = await connected(gw.port, "dev-replay");
+    attacker.write(attacker.analyzeLine({ text: "!echo forged again" }, auth));
+    expect((await attacker.next((f) => f.event === "error")).data.code).toBe("AUTH_FAILED");
+    expect(gw.app.gateway.metrics.authFailures.get("AUTH_REPLAY")).toBe(2);
+    expect(gw.app.gateway.metrics.takeovers.value).toBe(0);
+    expect(gw.app.gateway.getSession(BOT.name, "dev-replay")).toBe(genuine);
+    // the genuine phone is still connected and served
+    phone.write(phone.analyzeLine({ text: "!ping" }));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    expect(genuine.isOpen).toBe(true);
+    expect(phone.isClosed).toBe(false);
+    expect(gw.app.gateway.metrics.takeovers.value).toBe(0);
+    attacker.destroy();
     phone.destroy();
   });
 
