@@ -1,27 +1,23 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { digest, digestsEqual } from "../../src/admin/auth.ts";
 import { startAdminServer } from "../../src/admin/server.ts";
 import { BotgateError } from "../../src/errors.ts";
-import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../support/harness.ts";
-import { adminFor, AUTH, call } from "./helpers.ts";
+import { ADMIN_TOKEN, startTestGateway } from "../support/harness.ts";
+import { adminFor, AUTH, call, perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-afterEach(async () => {
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 describe("admin auth", () => {
   test("/healthz and /readyz need no token", async () => {
-    gw = await startTestGateway();
-    const app = adminFor(gw);
+    fx.gw = await startTestGateway();
+    const app = adminFor(fx.gw);
     expect(await call(app, "GET", "/healthz", undefined, {})).toMatchObject({ status: 200, json: { status: "ok" } });
     expect(await call(app, "GET", "/readyz", undefined, {})).toMatchObject({ status: 200, json: { status: "ready", checks: { listener: true, store: true } } });
   });
 
   test("every /api route refuses a missing, malformed or wrong token with 401 + WWW-Authenticate", async () => {
-    gw = await startTestGateway();
-    const app = adminFor(gw);
+    fx.gw = await startTestGateway();
+    const app = adminFor(fx.gw);
     const routes: Array<[string, string]> = [
       ["GET", "/api/sessions"],
       ["GET", "/api/sessions/LOA.i/d1"],
@@ -55,15 +51,15 @@ describe("admin auth", () => {
   });
 
   test("a configured token also guards /metrics", async () => {
-    gw = await startTestGateway();
-    const app = adminFor(gw);
+    fx.gw = await startTestGateway();
+    const app = adminFor(fx.gw);
     expect((await call(app, "GET", "/metrics", undefined, {})).status).toBe(401);
     expect((await call(app, "GET", "/metrics", undefined, AUTH)).status).toBe(200);
   });
 
   test("no token configured (loopback): /api fails closed with 403 saying how to set one; health and metrics stay open", async () => {
-    gw = await startTestGateway();
-    const app = adminFor(gw, null);
+    fx.gw = await startTestGateway();
+    const app = adminFor(fx.gw, null);
     const r = await call(app, "GET", "/api/sessions", undefined, { authorization: "Bearer anything-at-all-1234" });
     expect(r.status).toBe(403);
     expect(r.json.error.code).toBe("FORBIDDEN");
@@ -74,13 +70,13 @@ describe("admin auth", () => {
   });
 
   test("refuses to bind a non-loopback address without a token, before serving anything", async () => {
-    gw = await startTestGateway();
+    fx.gw = await startTestGateway();
     let served = false;
     const serve = () => {
       served = true;
       return { hostname: "0.0.0.0", port: 1, stop: async () => {} };
     };
-    const deps = { gateway: gw.app.gateway, log: gw.app.gateway.log, token: null };
+    const deps = { gateway: fx.gw.app.gateway, log: fx.gw.app.gateway.log, token: null };
     expect(() => startAdminServer(deps, serve, { host: "0.0.0.0", port: 0 })).toThrow(BotgateError);
     expect(() => startAdminServer(deps, serve, { host: "192.168.1.10", port: 0 })).toThrow("without admin.token");
     expect(served).toBe(false);

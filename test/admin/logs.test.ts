@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log/logger.ts";
-import { ADMIN_TOKEN, BOT, startTestGateway, type TestGateway } from "../support/harness.ts";
+import { ADMIN_TOKEN, BOT, startTestGateway } from "../support/harness.ts";
+import { perTest } from "./helpers.ts";
 
-let gw: TestGateway | null = null;
-afterEach(async () => {
-  await gw?.stop();
-  gw = null;
-});
+const fx = perTest();
 
 function capture(level: "debug" | "info" | "warn" | "error" | "silent") {
   const lines: string[] = [];
@@ -50,14 +47,14 @@ describe("structured logs", () => {
   });
 
   test("a full admin session over real HTTP logs neither the admin token nor bot secrets", async () => {
-    gw = await startTestGateway({}, { admin: true });
+    fx.gw = await startTestGateway({}, { admin: true });
     const h = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
-    await fetch(`${gw.adminUrl}/api/sessions`, { headers: h });
-    await fetch(`${gw.adminUrl}/api/sessions`, { headers: { authorization: `Bearer wrong-${ADMIN_TOKEN}` } });
-    await fetch(`${gw.adminUrl}/api/messages`, { method: "POST", headers: h, body: JSON.stringify({ bot: BOT.name, room: "r", text: "x" }) });
-    await gw.stop();
-    expect(gw.logs.length).toBeGreaterThan(2);
-    for (const l of gw.logs) {
+    await fetch(`${fx.gw.adminUrl}/api/sessions`, { headers: h });
+    await fetch(`${fx.gw.adminUrl}/api/sessions`, { headers: { authorization: `Bearer wrong-${ADMIN_TOKEN}` } });
+    await fetch(`${fx.gw.adminUrl}/api/messages`, { method: "POST", headers: h, body: JSON.stringify({ bot: BOT.name, room: "r", text: "x" }) });
+    await fx.gw.stop();
+    expect(fx.gw.logs.length).toBeGreaterThan(2);
+    for (const l of fx.gw.logs) {
       expect(l).not.toContain(ADMIN_TOKEN);
       expect(l).not.toContain(BOT.secret);
       expect(l).not.toContain(BOT.salt);

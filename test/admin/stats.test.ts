@@ -29,7 +29,6 @@ describe("GET /api/stats and /api/resources", () => {
     fx.phones.push(phone);
     const app = adminFor(fx.gw);
     const sid = fx.gw.app.gateway.getSession("LOA.i", "dev-r")!.id;
-    await Bun.sleep(5);
     const r = await call(app, "GET", "/api/resources");
     expect(r.status).toBe(200);
     // the session is owned by the gateway; its socket and heartbeat timer by the session
