@@ -6,6 +6,7 @@ import { connect } from "@planetscale/database";
 import { openStore } from "../../src/store/open.ts";
 import { startPsdbProxy, type PsdbProxy } from "../../src/store/psdb-proxy/proxy.ts";
 import { StoreError } from "../../src/store/types.ts";
+import { until } from "../support/harness.ts";
 import { describeDeviceStoreConformance, hs } from "./conformance.ts";
 
 const SERVER = process.env.BOTGATE_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306";
@@ -144,8 +145,11 @@ describe("mysql specifics", () => {
     try {
       const store = await openStore({ kind: "mysql", url: p.url });
       await store.upsertOnHandshake(hs(), "pending");
-      await Bun.sleep(400);
+      expect(p.sessionCount).toBeGreaterThan(0);
+      // the proxy's sweeper drops the idle session (no sleeping on a guess)
+      await until(() => p.sessionCount === 0, 5000, "the idle session to be swept");
       expect((await store.get("LOA.i", "ccbd8eee1012327e"))?.status).toBe("pending");
+      expect(p.sessionCount).toBeGreaterThan(0); // a fresh one took its place
     } finally {
       await p.stop();
     }

@@ -22,6 +22,8 @@ export interface PsdbProxyOptions {
 export interface PsdbProxy {
   /** http://user:pass@host:port, ready for `connect({ url })`. */
   url: string;
+  /** Driver sessions currently held (read-only; idle ones are swept after sessionIdleMs). */
+  readonly sessionCount: number;
   stop(): Promise<void>;
 }
 
@@ -163,6 +165,9 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${creds}@${server.hostname}:${server.port}`,
+    get sessionCount() {
+      return sessions.size;
+    },
     stop() {
       stopping ??= (async () => {
         await server.stop(true);
