@@ -34,9 +34,11 @@ export interface App {
  * store -> handlers -> gateway -> dispatcher -> TCP listener.
  */
 export async function startApp(config: Config, runtime: RuntimeAdapter, log: Logger, opts: { store?: DeviceStore; sweepIntervalMs?: number } = {}): Promise<App> {
-  const store = opts.store ?? (await openStore(config.store));
+  // Everything that can fail without side effects comes first: nothing to undo yet.
+  if (config.admin.enabled && !runtime.serve) throw new Error("this runtime adapter has no serve(); disable admin or use an adapter that has one");
   const handlers = new Map<string, BotHandler>();
   for (const b of config.bots) handlers.set(b.name, b.webhook ? webhookHandler(b.name, b.webhook) : await loadHandler(b.handler));
+  const store = opts.store ?? (await openStore(config.store));
   const gateway = new Gateway({ config, store, log });
   gateway.dispatcher = new Pipeline({
     options: config.pipeline,
@@ -53,8 +55,7 @@ export async function startApp(config: Config, runtime: RuntimeAdapter, log: Log
   loopLag.start(gateway.scope);
   let listening = true;
   let admin: HttpServer | null = null;
-  if (config.admin.enabled) {
-    if (!runtime.serve) throw new Error("this runtime adapter has no serve(); disable admin or use an adapter that has one");
+  if (config.admin.enabled && runtime.serve) {
     const deps = { gateway, log, token: config.admin.token, listening: () => listening, sweeper, loopLag };
     try {
       admin = startAdminServer(deps, runtime.serve, { host: config.admin.host, port: config.admin.port });

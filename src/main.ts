@@ -37,9 +37,9 @@ async function main(argv: string[]): Promise<number> {
     console.error("--config needs a path");
     return 2;
   }
-  if (!existsSync(path)) {
-    const first = writeStarterConfig(path);
-    const cfg = loadConfig(path, process.env);
+  const first = existsSync(path) ? null : writeStarterConfig(path);
+  const config = loadConfig(path, process.env);
+  if (first !== null) {
     console.log(`
 botgate: created ${path} (owner-only permissions) with a new bot.
 Put these values into the bridge script on the phone (MessengerBot R):
@@ -47,13 +47,12 @@ Put these values into the bridge script on the phone (MessengerBot R):
   BOT_NAME   = "${first.botName}"
   SECRET_KEY = "${first.secret}"
   SALT       = "${first.salt}"
-  server     = { host: "${lanAddress()}", port: ${cfg.listen.port} }
+  server     = { host: "${lanAddress()}", port: ${config.listen.port} }
 
 New devices of this bot are approved automatically (bots[0].autoApprove in ${path}).
 Try "!ping" in a chat room the bot reads.
 `);
   }
-  const config = loadConfig(path, process.env);
   const log = createLogger(config.log.level);
   // The one place that picks the runtime adapter.
   const runtime = "Deno" in globalThis ? await import("./runtime/deno.ts") : await import("./runtime/bun.ts");
@@ -62,7 +61,13 @@ Try "!ping" in a chat room the bot reads.
   const onSignal = (sig: string) => {
     if (++signals > 1) process.exit(1);
     log.info("shutting down", { signal: sig });
-    app.stop().then(() => process.exit(0));
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error("shutdown failed", { error: err });
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));

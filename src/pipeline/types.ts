@@ -48,7 +48,6 @@ export interface PipelineStats {
   zombies: { count: number; cap: number; list: Array<{ bot: string; room: string; ageMs: number }> };
   /** Job duration histogram in ms: cumulative counts per upper bound. */
   jobDurationMs: { buckets: number[]; cumulative: number[]; sum: number; count: number };
-  // ---- added by the pipeline (issue 3) ----
   /** Failed jobs by error code (HANDLER_FAILED, WEBHOOK_FAILED, WEBHOOK_BAD_ANSWER, ...). */
   failures: Record<string, number>;
   /** Reply messages handed to the gateway, ones it could not route, and ones waiting for their gap timer. */

@@ -1,6 +1,6 @@
 /**
  * Bun adapter: Bun.listen sockets -> botgate Connections. The only file that
- * touches Bun's TCP API. Facts it relies on (docs/runtime-notes in README):
+ * touches Bun's TCP API. Facts it relies on (measured; see docs/protocol.md on the write path):
  * write() does not buffer, so the WriteQueue keeps the remainder; each
  * connection gets its own `data` object in open().
  */

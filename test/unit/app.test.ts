@@ -1,0 +1,50 @@
+// startApp refuses a config it cannot serve before it opens or starts anything.
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApp, type RuntimeAdapter } from "../../src/app.ts";
+import { parseConfig } from "../../src/config/options.ts";
+import { silentLogger } from "../../src/log/logger.ts";
+import * as bun from "../../src/runtime/bun.ts";
+
+const BOT = { name: "LOA.i", secret: "test-secret-0123456789abcdef", salt: "test-salt-xyz" };
+
+function setup(over: { admin: boolean; handler?: string }) {
+  const dir = mkdtempSync(join(tmpdir(), "botgate-app-"));
+  const db = join(dir, "devices.sqlite");
+  const config = parseConfig({
+    listen: { host: "127.0.0.1", port: 0 },
+    store: { kind: "sqlite", path: db },
+    bots: [{ ...BOT, handler: over.handler ?? null }],
+    admin: over.admin ? { enabled: true, host: "127.0.0.1", port: 0 } : { enabled: false },
+  });
+  let listens = 0;
+  // The Bun adapter without serve(), counting listen() calls.
+  const runtime: RuntimeAdapter = { listen: (...args: Parameters<typeof bun.listen>) => (listens++, bun.listen(...args)) };
+  return { config, runtime, db, listens: () => listens, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe("startApp fails before it starts anything", () => {
+  test("admin enabled on an adapter without serve(): refused, nothing listening, no store opened", async () => {
+    const s = setup({ admin: true });
+    try {
+      await expect(startApp(s.config, s.runtime, silentLogger)).rejects.toThrow("this runtime adapter has no serve()");
+      expect(s.listens()).toBe(0);
+      expect(existsSync(s.db)).toBe(false);
+    } finally {
+      s.done();
+    }
+  });
+
+  test("a bot handler that cannot be loaded: refused with CONFIG_INVALID, no store opened", async () => {
+    const s = setup({ admin: false, handler: "/nonexistent/bot-handler.ts" });
+    try {
+      await expect(startApp(s.config, s.runtime, silentLogger)).rejects.toThrow("cannot load bot handler /nonexistent/bot-handler.ts");
+      expect(s.listens()).toBe(0);
+      expect(existsSync(s.db)).toBe(false);
+    } finally {
+      s.done();
+    }
+  });
+});
