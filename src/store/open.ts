@@ -5,7 +5,7 @@ import { StoreError, type DeviceStore } from "./types.ts";
 
 export type StoreConfig =
   | { kind: "sqlite"; path: string; pingRetention?: number }
-  | { kind: "mysql"; url: string; pingRetention?: number; fetch?: typeof fetch };
+  | { kind: "mysql"; url: string; pingRetention?: number; requestTimeoutMs?: number; fetch?: typeof fetch };
 
 export async function openStore(cfg: StoreConfig): Promise<DeviceStore> {
   switch (cfg?.kind) {
