@@ -101,6 +101,13 @@ describe("handshake and chat over a real socket", () => {
     phone.write(phone.handshakeLine());
     expect((await phone.next((f) => f.event === "error")).data.code).toBe("DEVICE_ID_UNKNOWN");
     await phone.waitClosed();
+    await gw.stop();
+    gw = await startTestGateway({ allowUnknownDeviceId: true });
+    const allowed = await LegacyPhone.connect(gw.port, identity("unknown"));
+    expect((await allowed.handshake()).data.success).toBe(true);
+    allowed.write(allowed.analyzeLine({ text: "!ping" }));
+    expect((await allowed.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    allowed.destroy();
   });
 
   test("a pending device stays connected but its messages do not reach the bot", async () => {
@@ -115,8 +122,9 @@ describe("handshake and chat over a real socket", () => {
     // approval applies to the live session at once
     await gw.app.store.setStatus(BOT.name, "dev-pending", "approved");
     gw.app.gateway.applyDeviceStatus(BOT.name, "dev-pending", "approved");
-    phone.write(phone.analyzeLine({ text: "!ping" }));
-    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
+    phone.write(phone.analyzeLine({ text: "!echo after approval" }));
+    // The first reply is the one to the message sent after approval: the refused "!ping" never ran.
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("after approval");
     expect(phone.frames.filter((f) => f.event === "messageResponse")).toHaveLength(0);
     phone.destroy();
   });
