@@ -213,7 +213,8 @@ describe("psdb proxy with the raw driver", () => {
     try {
       const conn = connect({ url: p.url });
       await conn.execute("BEGIN");
-      await Bun.sleep(400);
+      expect(p.sessionCount).toBe(1);
+      await until(() => p.sessionCount === 0, 5000, "the idle session (and its transaction) to be swept");
       const err = await conn.execute("SELECT 1").catch((x) => x);
       expect(err.message).toMatch(/rolled back/);
       expect((await conn.execute("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
