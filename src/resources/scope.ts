@@ -172,7 +172,7 @@ export class ScopedTimer implements Child {
     else this.stopped = true;
   }
 
-  /** Restart the countdown (idle deadlines are refreshed on every inbound line). */
+  /** Restart the countdown from now. */
   refresh(): void {
     if (!this.stopped) this.due = Date.now() + this.ms;
   }

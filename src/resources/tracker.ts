@@ -5,7 +5,7 @@
  *
  * Entries are the resources themselves (objects implementing Tracked), so
  * tracking costs one Set slot, not a closure pair per resource: an idle phone
- * session holds five of them.
+ * holds three (its session, its socket, its heartbeat timer).
  */
 /** Every resource kind, the one list: counts(), /metrics and /api/resources?kind= use it. */
 export const RESOURCE_KINDS = ["session", "socket", "timer", "interval", "job", "task", "listener"] as const;

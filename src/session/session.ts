@@ -48,8 +48,8 @@ export type CloseReason =
 const MAX_PENDING_LINES = 1000;
 
 /**
- * One phone connection. Owns its framer, write queue and timers (through a
- * Scope, i.e. an AbortController); all of them die with it however it ends.
+ * One phone connection. Owns its framer, write queue and timers (through its
+ * Scope); all of them die with it however it ends.
  */
 export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracked {
   readonly id = nextResourceId();

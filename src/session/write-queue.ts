@@ -104,7 +104,7 @@ export class WriteQueue {
     return this.#pendingBytes === 0;
   }
 
-  /** Resolves when everything queued so far reached the kernel, or the queue closed. */
+  /** Resolves once the queue is empty (everything queued, including later writes, reached the kernel), or it closed. */
   whenFlushed(): Promise<void> {
     if (this.#pendingBytes === 0 || this.#closed) return Promise.resolve();
     return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
