@@ -2,6 +2,7 @@ import type { BotHandler, ReplyItem } from "../bot/types.ts";
 import type { BotOptions, Config } from "../config/options.ts";
 import { BotgateError, toBotgateError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import { RateGate } from "../log/rate-gate.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import { AuthVerifier, PreparedAuth } from "../protocol/auth.ts";
 import * as encode from "../protocol/encode.ts";
@@ -60,7 +61,8 @@ export class Gateway implements SessionHost, Outbound {
   /** channelId -> room name seen in chat, for pushes addressed by channel (admin API). */
   readonly rooms = new RoomDirectory();
   #accepting = true;
-  readonly #refusalLogged = new Map<string, number>();
+  /** A refused phone retries every 4 s forever: each (device, reason) is logged once a minute. */
+  readonly #refusalLogs = new RateGate(60_000, 10_000);
   #allClosed: Array<() => void> = [];
 
   constructor(deps: GatewayDeps) {
@@ -351,12 +353,7 @@ export class Gateway implements SessionHost, Outbound {
 
   #refuse(s: Session, h: HandshakeFrame, err: BotgateError, reason: string): void {
     this.metrics.handshakesFailed.inc(reason);
-    // A refused phone retries every 4 s forever: log each (device, reason) once a minute.
-    const key = `${h.botName}\u0000${h.deviceId}\u0000${reason}`;
-    const now = Date.now();
-    if ((this.#refusalLogged.get(key) ?? 0) + 60_000 <= now) {
-      if (this.#refusalLogged.size >= 10_000) this.#refusalLogged.clear();
-      this.#refusalLogged.set(key, now);
+    if (this.#refusalLogs.pass(`${h.botName}\u0000${h.deviceId}\u0000${reason}`, Date.now())) {
       this.log.warn("handshake refused", { bot: h.botName, device: h.deviceId, address: s.address, reason, note: "repeats of this refusal are not logged for 60 s" });
     }
     s.refuseHandshake(err);

@@ -2,6 +2,7 @@ import type { BotHandler, HandlerResult, ReplyItem } from "../bot/types.ts";
 import type { Config } from "../config/options.ts";
 import { BotgateError, toBotgateError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
+import { RateGate } from "../log/rate-gate.ts";
 import { Histogram } from "../metrics/primitives.ts";
 import { Scope } from "../resources/scope.ts";
 import type { ResourceTracker } from "../resources/tracker.ts";
@@ -59,8 +60,8 @@ export class Pipeline implements Dispatcher {
   readonly #durations = new Histogram(DURATION_BUCKETS_MS);
   readonly #dropped: Record<string, number> = {};
   readonly #failures: Record<string, number> = {};
-  readonly #noticeAt = new Map<string, number>();
-  readonly #logAt = new Map<string, { at: number; suppressed: number }>();
+  readonly #notices = new RateGate(NOTICE_INTERVAL_MS, 10_000);
+  readonly #logs = new RateGate(NOTICE_INTERVAL_MS, 1000);
   #enqueued = 0;
   #started = 0;
   #completed = 0;
@@ -268,25 +269,15 @@ export class Pipeline implements Dispatcher {
   /** Tell the dropped message's device (an `error` event the phone ignores), at most once a second per device. */
   #noticeFull(job: InboundJob): void {
     const o = job.origin;
-    const key = o.key;
-    const now = Date.now();
-    if (now - (this.#noticeAt.get(key) ?? 0) < NOTICE_INTERVAL_MS) return;
-    if (this.#noticeAt.size > 10_000) this.#noticeAt.clear();
-    this.#noticeAt.set(key, now);
+    if (!this.#notices.pass(o.key, Date.now())) return;
     this.#outbound.notifyDropped?.(o, new BotgateError("QUEUE_FULL", "server busy: a queued message was dropped"));
     this.#logThrottled("queue_full", "inbound queue full: dropped the oldest message of the busiest room", { bot: o.botName, room: o.room, depth: this.#queue.size });
   }
 
   #logThrottled(key: string, msg: string, fields: Record<string, unknown>): void {
-    const now = Date.now();
-    const st = this.#logAt.get(key);
-    if (st !== undefined && now - st.at < NOTICE_INTERVAL_MS) {
-      st.suppressed++;
-      return;
-    }
-    if (this.#logAt.size > 1000) this.#logAt.clear();
-    this.#logAt.set(key, { at: now, suppressed: 0 });
-    this.#log.warn(msg, st !== undefined && st.suppressed > 0 ? { ...fields, suppressed: st.suppressed } : fields);
+    const g = this.#logs;
+    if (!g.pass(key, Date.now())) return;
+    this.#log.warn(msg, g.heldBack > 0 ? { ...fields, suppressed: g.heldBack } : fields);
   }
 
   stats(): PipelineStats {
