@@ -411,7 +411,8 @@ export function describeDeviceStoreConformance(name: string, factory: StoreFacto
       await h.store.upsertOnHandshake(hs(), "pending");
       await h.breakBackend();
       const e = await expectStoreError(h.store.healthCheck());
-      expect(e.cause).toBeDefined();
+      expect(e.cause).toBeInstanceOf(Error); // the driver's error is kept
+      expect(e.invalidInput).toBe(false); // an outage, not a refusal of the input
       await expectStoreError(h.store.get("LOA.i", "ccbd8eee1012327e"));
       await expectStoreError(h.store.upsertOnHandshake(hs(), "pending"));
     });
