@@ -26,25 +26,20 @@ function setup(over: { admin: boolean; handler?: string }) {
 }
 
 describe("startApp fails before it starts anything", () => {
-  test("admin enabled on an adapter without serve(): refused, nothing listening, no store opened", async () => {
-    const s = setup({ admin: true });
-    try {
-      await expect(startApp(s.config, s.runtime, silentLogger)).rejects.toThrow("this runtime adapter has no serve()");
-      expect(s.listens()).toBe(0);
-      expect(existsSync(s.db)).toBe(false);
-    } finally {
-      s.done();
-    }
-  });
-
-  test("a bot handler that cannot be loaded: refused with CONFIG_INVALID, no store opened", async () => {
-    const s = setup({ admin: false, handler: "/nonexistent/bot-handler.ts" });
-    try {
-      await expect(startApp(s.config, s.runtime, silentLogger)).rejects.toThrow("cannot load bot handler /nonexistent/bot-handler.ts");
-      expect(s.listens()).toBe(0);
-      expect(existsSync(s.db)).toBe(false);
-    } finally {
-      s.done();
-    }
-  });
+  const cases = [
+    { name: "admin enabled on an adapter without serve()", admin: true, error: "this runtime adapter has no serve()" },
+    { name: "a bot handler that cannot be loaded (CONFIG_INVALID)", admin: false, handler: "/nonexistent/bot-handler.ts", error: "cannot load bot handler /nonexistent/bot-handler.ts" },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: refused, nothing listening, no store opened`, async () => {
+      const s = setup(c);
+      try {
+        await expect(startApp(s.config, s.runtime, silentLogger)).rejects.toThrow(c.error);
+        expect(s.listens()).toBe(0);
+        expect(existsSync(s.db)).toBe(false);
+      } finally {
+        s.done();
+      }
+    });
+  }
 });
