@@ -128,11 +128,8 @@ export class Gateway implements SessionHost, Outbound {
       // The handshake is unsigned: anyone who saw a device id could send it.
       // A live session is only taken over once the newcomer proves it holds
       // the bot's secret with a signed event; an immediate ping invites one.
-      s.awaitingProof = true;
+      s.awaitProof(this.config.handshakeTimeoutMs);
       s.send(encode.ping(h.botName, Date.now()), "ping");
-      s.scope.timeout(this.config.handshakeTimeoutMs, () => {
-        if (s.awaitingProof) s.close("takeover_unproven", false);
-      }, "takeover-proof-deadline");
     }
     this.log.info("handshake", { bot: h.botName, device: h.deviceId, address: s.address, version: h.version, status });
   }
@@ -341,7 +338,7 @@ export class Gateway implements SessionHost, Outbound {
 
   /** A proven newcomer replaces the live session of its device. */
   #takeOver(s: Session): void {
-    s.awaitingProof = false;
+    s.proven();
     const old = this.sessions.get(s.key);
     if (old !== undefined && old !== s) {
       this.metrics.takeovers.inc();

@@ -76,8 +76,6 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   linesOut = 0;
   authFailures = 0;
   notApprovedNotified = false;
-  /** Handshook while another live session holds this device; not routed to until a signed event arrives. */
-  awaitingProof = false;
   /** The auth verifier's memo: this phone's last prefix state (see AuthMemo). */
   authPrefix: AuthPrefix | null = null;
   closeReason: CloseReason | null = null;
@@ -92,6 +90,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   #lastInboundAt = 0;
   #deviceInfo: DeviceInfo | null = null;
   #nextPingAt = 0;
+  /** Armed by awaitProof(), stopped by proven(): the newcomer's deadline to prove the secret. */
+  #proofTimer: ScopedTimer | null = null;
 
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
@@ -148,6 +148,11 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
 
   get isOpen(): boolean {
     return this.state === "open";
+  }
+
+  /** Handshook while another live session holds this device; not routed to until a signed event arrives. */
+  get awaitingProof(): boolean {
+    return this.#proofTimer !== null;
   }
 
   // ---- ConnectionHandler -------------------------------------------------
@@ -288,10 +293,25 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     this.#timer = this.scope.interval(cfg.pingIntervalMs, this, "heartbeat");
   }
 
+  /**
+   * The device already has a live session: this one must send a validly signed
+   * event within `ms` (the caller invites one with a ping), or it is closed.
+   */
+  awaitProof(ms: number): void {
+    if (this.#proofTimer === null && this.state === "open") this.#proofTimer = this.scope.timeout(ms, this, "takeover-proof-deadline");
+  }
+
+  /** A signed event arrived: the proof deadline ends with it. */
+  proven(): void {
+    this.#proofTimer?.stop();
+    this.#proofTimer = null;
+  }
+
   /** Timer callbacks, told apart by their (constant) labels. */
   onTimer(t: ScopedTimer): void {
     if (t.label === "heartbeat") this.#heartbeat(t);
     else if (t.label === "handshake-deadline") this.#handshakeTimeout();
+    else if (t.label === "takeover-proof-deadline") this.close("takeover_unproven", false);
     else this.conn.destroy(); // flush-deadline
   }
 

@@ -27,6 +27,9 @@ describe("session lifecycle", () => {
     await first.waitClosed();
     expect(gw.app.gateway.metrics.takeovers.value).toBe(1);
     expect(gw.app.gateway.sessions.size).toBe(1);
+    // the proof ended the newcomer's proof deadline: it holds what any phone holds (socket + heartbeat)
+    await until(() => gw!.app.gateway.tracker.counts().session === 1, 3000, "the old session released");
+    expect(liveResources(gw)).toEqual({ sessions: 1, sockets: 1, timers: 0, intervals: 1, jobs: 0 });
     second.write(second.analyzeLine({ text: "!ping" }));
     expect((await second.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
     expect(gw.app.gateway.metrics.connectionsClosed.get("takeover")).toBe(1);
