@@ -3,8 +3,8 @@
 // The history is monitoring data: when the store is slow or down, the oldest pings are
 // dropped and counted; nothing here ever blocks the caller or grows without bound.
 import type { Logger } from "../log/logger.ts";
-import type { DeviceStore, PingRecord } from "./types.ts";
-import * as v from "./validate.ts";
+import { RateGate } from "../log/rate-gate.ts";
+import { StoreError, type DeviceStore, type PingRecord } from "./types.ts";
 
 export interface PingWriterOptions {
   /** Pings per recordPings call; a full batch is written at once. */
@@ -25,7 +25,7 @@ export interface PingWriterStats {
   /** recordPings calls that failed; their pings are lost (not retried) and counted in failedPings. */
   failedBatches: number;
   failedPings: number;
-  /** Rejected by add() because the store would reject them (validate.ts); never buffered. */
+  /** Refused by the store as invalid input (validate.ts); the rest of their batch is then written ping by ping. */
   invalid: number;
 }
 
@@ -50,7 +50,7 @@ export class PingWriter {
   #failedBatches = 0;
   #failedPings = 0;
   #invalid = 0;
-  readonly #lastLog = new Map<string, number>();
+  readonly #logGate = new RateGate(LOG_EVERY_MS, 16);
 
   constructor(
     private readonly store: Pick<DeviceStore, "recordPings">,
@@ -80,13 +80,8 @@ export class PingWriter {
       this.#note("closed", "ping added after the ping writer was closed; dropped");
       return;
     }
-    try {
-      v.ping(p); // one bad ping must not fail a whole batch
-    } catch (err) {
-      this.#invalid++;
-      this.#note("invalid", "invalid ping not stored", { error: err });
-      return;
-    }
+    // Not validated here: the store validates every batch (once), and a batch it
+    // refuses as invalid input is retried ping by ping, so one bad ping loses only itself.
     this.#items.push(p);
     if (this.#size > this.maxBuffered) {
       this.#take(1);
@@ -165,23 +160,34 @@ export class PingWriter {
     while (this.#size > 0 && budget > 0 && (all || this.#size >= this.maxBatch)) {
       const batch = this.#take(Math.min(this.maxBatch, budget));
       budget -= batch.length;
-      try {
-        await this.store.recordPings(batch);
-        this.#written += batch.length;
-      } catch (err) {
-        this.#failedBatches++;
-        this.#failedPings += batch.length;
-        this.#note("failed", "could not store pings; batch lost", { error: err, batch: batch.length });
+      await this.#write(batch, batch.length > 1);
+    }
+  }
+
+  /** One recordPings call; `split`: if the store refuses the batch as invalid input, write its pings one by one. */
+  async #write(batch: PingRecord[], split: boolean): Promise<void> {
+    try {
+      await this.store.recordPings(batch);
+      this.#written += batch.length;
+    } catch (err) {
+      if (err instanceof StoreError && err.invalidInput) {
+        // Stores validate the whole batch before any SQL, so nothing of it was written.
+        if (split) for (const p of batch) await this.#write([p], false);
+        else {
+          this.#invalid++;
+          this.#note("invalid", "invalid ping not stored", { error: err });
+        }
+        return;
       }
+      this.#failedBatches++;
+      this.#failedPings += batch.length;
+      this.#note("failed", "could not store pings; batch lost", { error: err, batch: batch.length });
     }
   }
 
   /** Throttled warning with the running counters (never ping contents). */
   #note(kind: string, msg: string, fields: Record<string, unknown> = {}): void {
-    const now = Date.now();
-    const last = this.#lastLog.get(kind);
-    if (last !== undefined && now - last < LOG_EVERY_MS) return;
-    this.#lastLog.set(kind, now);
+    if (!this.#logGate.pass(kind, Date.now())) return;
     const { buffered, dropped, failedBatches, failedPings, invalid } = this.stats;
     this.log.warn(msg, { ...fields, buffered, dropped, failedBatches, failedPings, invalid });
   }

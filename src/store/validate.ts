@@ -40,7 +40,8 @@ function text(field: keyof typeof LIMITS, value: unknown, nullable: boolean): st
   if (typeof value !== "string") throw invalid(`${field} must be a string${nullable ? " or null" : ""}`);
   if (LONE_SURROGATE.test(value)) throw invalid(`${field} contains a lone surrogate (not valid UTF-8)`);
   if (value.includes("\0")) throw invalid(`${field} contains a NUL character`);
-  if (codePoints(value) > LIMITS[field]) throw invalid(`${field} is longer than ${LIMITS[field]} characters`);
+  // UTF-16 length >= code points, so only a long string needs counting.
+  if (value.length > LIMITS[field] && codePoints(value) > LIMITS[field]) throw invalid(`${field} is longer than ${LIMITS[field]} characters`);
   return value;
 }
 

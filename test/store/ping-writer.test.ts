@@ -3,6 +3,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { openStore } from "../../src/store/open.ts";
 import { PingWriter } from "../../src/store/ping-writer.ts";
 import { StoreError, type PingRecord } from "../../src/store/types.ts";
+import * as v from "../../src/store/validate.ts";
 
 const ping = (n: number, over: Partial<PingRecord> = {}): PingRecord => ({
   botName: "LOA.i",
@@ -37,6 +38,8 @@ class FakeStore {
   maxActive = 0;
   fail: Error | null = null;
   gate: Promise<void> | null = null;
+  /** Refuse a batch with an invalid ping as the real stores do: whole, before writing anything. */
+  validate = false;
   #waiters: Array<() => void> = [];
 
   async recordPings(batch: PingRecord[]): Promise<void> {
@@ -45,6 +48,7 @@ class FakeStore {
     this.maxActive = Math.max(this.maxActive, this.active);
     for (const w of this.#waiters.splice(0)) w();
     try {
+      if (this.validate) batch.forEach(v.ping);
       if (this.gate) await this.gate;
       if (this.fail) throw this.fail;
     } finally {
@@ -209,18 +213,34 @@ describe("PingWriter", () => {
     expect(w.stats).toMatchObject({ failedBatches: 1, failedPings: 1 });
   });
 
-  test("an invalid ping is refused by add and does not spoil the batch", async () => {
+  test("an invalid ping loses only itself: a refused batch is retried ping by ping", async () => {
     const store = new FakeStore();
+    store.validate = true;
     const { lines, log } = capture();
     const w = new PingWriter(store, { maxBatch: 10, flushMs: 60_000 }, log);
     w.add(ping(1));
     w.add(ping(2, { rttMs: -5 }));
     w.add(ping(3, { monitoring: { big: "x".repeat(9000) } }));
     w.add(ping(4));
-    expect(w.stats).toMatchObject({ buffered: 2, invalid: 2 });
-    expect(lines.filter((l) => l.includes("invalid ping"))).toHaveLength(1);
     await w.close();
-    expect(store.calls.map(ids)).toEqual([[1, 4]]);
+    expect(store.calls.map(ids)).toEqual([[1, -5, 3, 4], [1], [-5], [3], [4]]);
+    expect(w.stats).toMatchObject({ buffered: 0, written: 2, invalid: 2, failedBatches: 0, failedPings: 0 });
+    expect(lines.filter((l) => l.includes("invalid ping"))).toHaveLength(1); // throttled
+  });
+
+  test("the real SQLite store: an invalid ping in a batch does not cost the others", async () => {
+    const store = await openStore({ kind: "sqlite", path: ":memory:" });
+    try {
+      const w = new PingWriter(store, { maxBatch: 10, flushMs: 60_000 }, capture().log);
+      w.add(ping(3)); // dev0
+      w.add(ping(6, { monitoring: { big: "가".repeat(8001) } })); // dev0, too long
+      w.add(ping(9)); // dev0
+      await w.close();
+      expect(ids(await store.listPings("LOA.i", "dev0", 10)).sort()).toEqual([3, 9]);
+      expect(w.stats).toMatchObject({ written: 2, invalid: 1 });
+    } finally {
+      await store.close();
+    }
   });
 
   test("close writes what is buffered, waits for the write in flight, leaves no timer, then drops", async () => {
