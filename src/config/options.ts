@@ -1,5 +1,6 @@
 import { BotgateError, type FieldError } from "../errors.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../store/types.ts";
+import { key as storeKey } from "../store/validate.ts";
 
 /** Everything botgate can be configured with; defaults below, validated by parseConfig(). */
 export interface BotOptions {
@@ -218,6 +219,8 @@ export function parseConfig(raw: unknown): Config {
   const a = c.obj(root.admin, "admin");
   c.unknownKeys(a, ["enabled", "host", "port", "token"], "admin");
   const token = a.token === undefined || a.token === null ? null : c.str(a, "token", "admin", "", { min: 16, max: 512 });
+  // It travels in an HTTP header (Latin-1 only) and is trimmed there: printable ASCII, no spaces.
+  if (token !== null && !/^[\x21-\x7e]*$/.test(token)) c.fail("admin.token", "must be printable ASCII without spaces (it is sent in an HTTP header)");
   cfg.admin = {
     enabled: c.bool(a, "enabled", "admin", d.admin.enabled),
     host: c.str(a, "host", "admin", d.admin.host, { min: 1 }),
@@ -243,6 +246,11 @@ export function parseConfig(raw: unknown): Config {
       const o = c.obj(b, path);
       c.unknownKeys(o, ["name", "secret", "salt", "autoApprove", "handler", "webhook", "jobTimeoutMs", "replyFallback"], path);
       const name = c.str(o, "name", path, "", { min: 1, max: 64 });
+      try {
+        if (name !== "") storeKey("botName", name); // the rules every stored bot name meets
+      } catch (err) {
+        c.fail(`${path}.name`, (err as Error).message.replace(/^botName /, ""));
+      }
       if (seen.has(name)) c.fail(`${path}.name`, `duplicate bot name "${name}"`);
       seen.add(name);
       const wRaw = o.webhook === undefined || o.webhook === null ? null : c.obj(o.webhook, `${path}.webhook`);

@@ -29,9 +29,19 @@ export function invalid(message: string, cause?: unknown): StoreError {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
+/** Length in Unicode code points (a surrogate pair counts once), as MySQL counts VARCHAR characters. */
+export function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
   return n;
 }
 
@@ -50,6 +60,8 @@ export function key(field: "botName" | "deviceId", value: unknown): string {
   const s = text(field, value, false) as string;
   if (s.length === 0) throw invalid(`${field} must not be empty`);
   if (s.trim() !== s) throw invalid(`${field} must not start or end with whitespace`);
+  // URL parsers resolve these path segments away: the admin API could never address such a device.
+  if (s === "." || s === "..") throw invalid(`${field} must not be "." or ".."`);
   return s;
 }
 

@@ -343,6 +343,9 @@ export function describeDeviceStoreConformance(name: string, factory: StoreFacto
       await expectStoreError(store.upsertOnHandshake(hs({ botName: "" }), "pending"), /botName/);
       await expectStoreError(store.upsertOnHandshake(hs({ deviceId: "" }), "pending"), /deviceId/);
       await expectStoreError(store.upsertOnHandshake(hs({ deviceId: " x " }), "pending"), /whitespace/);
+      // URL parsers drop these path segments: the admin API could never block such a device
+      await expectStoreError(store.upsertOnHandshake(hs({ deviceId: ".." }), "pending"), /"\." or "\.\."/);
+      await expectStoreError(store.upsertOnHandshake(hs({ deviceId: "." }), "pending"), /deviceId/);
       await expectStoreError(store.upsertOnHandshake(hs({ botName: "b".repeat(LIMITS.botName + 1) }), "pending"), /longer/);
       await expectStoreError(store.upsertOnHandshake(hs({ botName: "😀".repeat(LIMITS.botName + 1) }), "pending"), /longer/);
       await expectStoreError(store.upsertOnHandshake(hs({ clientInfo: "i".repeat(LIMITS.clientInfo + 1) }), "pending"), /clientInfo/);

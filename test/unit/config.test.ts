@@ -58,6 +58,19 @@ describe("config", () => {
     expect(errs.some((e) => e.startsWith("idleTimeoutMs:"))).toBe(true);
   });
 
+  test("an admin token that cannot travel in an HTTP header is refused", () => {
+    for (const token of ["관리자토큰관리자토큰관리자토큰관리자", "  spaced-token-0123456789  ", "tab\ttoken-0123456789"]) {
+      expect(errorsOf({ admin: { token } })).toEqual(["admin.token: must be printable ASCII without spaces (it is sent in an HTTP header)"]);
+    }
+    expect(errorsOf({ admin: { token: "Ab0~!@#$%^&*()_+-=[]{}" } })).toEqual([]);
+  });
+
+  test("bot names follow the store's rules for names (the admin API must be able to address them)", () => {
+    expect(errorsOf({ bots: [{ ...bot, name: ".." }] })).toEqual(['bots[0].name: must not be "." or ".."']);
+    expect(errorsOf({ bots: [{ ...bot, name: " LOA.i" }] })).toEqual(["bots[0].name: must not start or end with whitespace"]);
+    expect(errorsOf({ bots: [{ ...bot, name: "봇 🤖" }] })).toEqual([]);
+  });
+
   test("a non-loopback admin address without a token is refused", () => {
     expect(errorsOf({ admin: { host: "0.0.0.0" } })).toEqual(["admin.token: required when admin.host (0.0.0.0) is not a loopback address"]);
     expect(errorsOf({ admin: { host: "0.0.0.0", token: "a-long-enough-token-1234" } })).toEqual([]);
