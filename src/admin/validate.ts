@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import { BotgateError, type FieldError } from "../errors.ts";
 import { DEVICE_STATUSES, type DeviceStatus } from "../store/types.ts";
-import { LIMITS, MAX_PAGE } from "../store/validate.ts";
+import { codePoints, LIMITS, MAX_PAGE } from "../store/validate.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_PAGE = 100;
@@ -34,23 +34,29 @@ export class Check {
     }
     if (v.trim() !== v) this.fail(path, "must not start or end with whitespace");
     else if (v.includes("\0")) this.fail(path, "must not contain NUL");
-    else if ([...v].length > max) this.fail(path, `must be at most ${max} characters`);
+    else if (codePoints(v) > max) this.fail(path, `must be at most ${max} characters`);
     return v;
   }
 
-  text(path: string, v: unknown, opts: { min?: number; max: number }): string {
+  /**
+   * Characters are code points (an emoji is one), as the store counts them; `utf16`:
+   * UTF-16 code units instead (an emoji is two), as the phone's script measures chat text.
+   */
+  text(path: string, v: unknown, opts: { min?: number; max: number; utf16?: boolean }): string {
     if (typeof v !== "string") {
       this.fail(path, "must be a string");
       return "";
     }
-    if (v.length < (opts.min ?? 0)) this.fail(path, opts.min === 1 ? "must not be empty" : `must be at least ${opts.min} characters`);
-    else if (v.length > opts.max) this.fail(path, `must be at most ${opts.max} characters`);
+    const n = !opts.utf16 && (v.length > opts.max || v.length < (opts.min ?? 0)) ? codePoints(v) : v.length;
+    if (n < (opts.min ?? 0)) this.fail(path, opts.min === 1 ? "must not be empty" : `must be at least ${opts.min} characters`);
+    else if (n > opts.max) this.fail(path, `must be at most ${opts.max} characters`);
     return v;
   }
 
-  int(path: string, raw: unknown, def: number, min: number, max: number): number {
-    if (raw === undefined || raw === "") return def;
-    const n = typeof raw === "string" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  /** A JSON number; `fromQuery`: a query-string value (decimal digits). */
+  int(path: string, raw: unknown, def: number, min: number, max: number, fromQuery = false): number {
+    if (raw === undefined || (fromQuery && raw === "")) return def;
+    const n = fromQuery && typeof raw === "string" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
     if (typeof n !== "number" || !Number.isInteger(n)) {
       this.fail(path, "must be an integer");
       return def;
@@ -86,8 +92,8 @@ export function deviceParams(c: Context): { bot: string; device: string } {
 
 export function paging(c: Context, ck: Check): { limit: number; offset: number } {
   return {
-    limit: ck.int("limit", c.req.query("limit"), DEFAULT_PAGE, 1, MAX_PAGE),
-    offset: ck.int("offset", c.req.query("offset"), 0, 0, Number.MAX_SAFE_INTEGER),
+    limit: ck.int("limit", c.req.query("limit"), DEFAULT_PAGE, 1, MAX_PAGE, true),
+    offset: ck.int("offset", c.req.query("offset"), 0, 0, Number.MAX_SAFE_INTEGER, true),
   };
 }
 
@@ -99,10 +105,7 @@ export function botFilter(c: Context, ck: Check): string | undefined {
 
 /** Parse a JSON object body; size-capped, with INVALID_JSON / BAD_REQUEST on garbage. */
 export async function jsonBody(c: Context, opts: { optional?: boolean } = {}): Promise<Obj> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new BotgateError("BODY_TOO_LARGE", `request body larger than ${MAX_BODY_BYTES} bytes`);
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw new BotgateError("BODY_TOO_LARGE", `request body larger than ${MAX_BODY_BYTES} bytes`);
+  const text = await cappedText(c.req.raw);
   if (text.trim() === "") {
     if (opts.optional) return {};
     throw new BotgateError("BAD_REQUEST", "request body is empty; send a JSON object", { fields: [{ path: "", message: "required" }] });
@@ -118,3 +121,35 @@ export async function jsonBody(c: Context, opts: { optional?: boolean } = {}): P
   }
   return v as Obj;
 }
+
+const tooLarge = () => new BotgateError("BODY_TOO_LARGE", `request body larger than ${MAX_BODY_BYTES} bytes`);
+
+/** The body as UTF-8 text, read no further than MAX_BODY_BYTES bytes (a chunked upload has no content-length). */
+async function cappedText(req: Request): Promise<string> {
+  if (Number(req.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooLarge();
+  if (req.body === null) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      parts.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) (all.set(p, at), (at += p.byteLength));
+  try {
+    return utf8.decode(all);
+  } catch {
+    throw new BotgateError("INVALID_JSON", "request body is not valid UTF-8");
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });

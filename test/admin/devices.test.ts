@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { BOT, startTestGateway, until } from "../support/harness.ts";
-import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
+import { AUTH, adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
 const fx = perTest();
 
@@ -116,6 +116,10 @@ describe("PATCH /api/devices/:bot/:device", () => {
       [{ status: "online" }, "status"],
       [{ action: "approve", description: 5 }, "description"],
       [{ action: "approve", color: "red" }, "color"],
+      // inherited names of a plain object are not actions
+      [{ action: "valueOf" }, "action"],
+      [{ action: "__proto__" }, "action"],
+      [{ action: "constructor" }, "action"],
     ];
     for (const [body, field] of cases) {
       const r = await call(app, "PATCH", path("dev-1"), body);
@@ -137,6 +141,40 @@ describe("PATCH /api/devices/:bot/:device", () => {
     const r = await call(app, "PATCH", path("dev-1"), { action: "approve", description: "x".repeat(1024 * 1024 + 10) });
     expect(r.status).toBe(413);
     expect(r.json.error.code).toBe("BODY_TOO_LARGE");
+  });
+
+  test("the 1 MiB cap counts bytes, also for a chunked body without content-length", async () => {
+    const app = await pendingGateway();
+    // 600,000 Hangul syllables: 600,000 UTF-16 units but 1.8 MB of UTF-8
+    const body = new TextEncoder().encode(JSON.stringify({ action: "approve", description: "가".repeat(600_000) }));
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < body.length; i += 64 * 1024) c.enqueue(body.subarray(i, i + 64 * 1024));
+        c.close();
+      },
+    });
+    const res = await app.request(path("dev-1"), { method: "PATCH", headers: { ...AUTH, "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.code).toBe("BODY_TOO_LARGE");
+  });
+
+  test("a body that is not UTF-8 is INVALID_JSON", async () => {
+    const app = await pendingGateway();
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"action":"approve","description":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+    const res = await app.request(path("dev-1"), { method: "PATCH", headers: { ...AUTH, "content-type": "application/json" }, body: bytes });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe("INVALID_JSON");
+  });
+
+  test("lengths are counted in characters (code points), as the store counts them", async () => {
+    const app = await pendingGateway();
+    await connect("dev-1");
+    const ok = await call(app, "PATCH", path("dev-1"), { action: "approve", description: "😀".repeat(1000) }); // 2,000 UTF-16 units
+    expect(ok.status).toBe(200);
+    expect(ok.json.description).toBe("😀".repeat(1000));
+    const over = await call(app, "PATCH", path("dev-1"), { action: "approve", description: "😀".repeat(1001) });
+    expect(over.status).toBe(400);
+    expect(over.json.error.fields).toEqual([{ path: "description", message: "must be at most 1000 characters" }]);
   });
 });
 

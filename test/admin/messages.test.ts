@@ -110,6 +110,9 @@ describe("POST /api/messages", () => {
       [{ bot: BOT.name, channelId: 18294870190341, text: "x" }, "channelId"],
       [{ bot: BOT.name, room: "r", text: "x".repeat(65_001) }, "text"],
       [{ bot: BOT.name, room: "r", text: "x", mediaWaitTime: -1 }, "mediaWaitTime"],
+      [{ bot: BOT.name, room: "r", text: "x", mediaWaitTime: "3000" }, "mediaWaitTime"], // a JSON number, not a string
+      [{ bot: BOT.name, room: "r", text: "x", mediaWaitTime: "" }, "mediaWaitTime"],
+      [{ bot: BOT.name, room: "r", text: "😀".repeat(32_501) }, "text"], // 65,002 UTF-16 units: the phone's measure
       [{ bot: BOT.name, room: "r", text: "x", extra: 1 }, "extra"],
     ];
     for (const [body, field] of cases) {

@@ -41,8 +41,8 @@ export function deviceRoutes(deps: AdminDeps): Hono {
     let status: DeviceStatus | undefined;
     if (body.action !== undefined && body.status !== undefined) ck.fail("action", "give either action or status, not both");
     else if (body.action !== undefined) {
-      status = ACTIONS[body.action as string];
-      if (typeof body.action !== "string" || status === undefined) ck.fail("action", `must be one of ${Object.keys(ACTIONS).join(", ")}`);
+      status = typeof body.action === "string" && Object.hasOwn(ACTIONS, body.action) ? ACTIONS[body.action] : undefined;
+      if (status === undefined) ck.fail("action", `must be one of ${Object.keys(ACTIONS).join(", ")}`);
     } else if (body.status !== undefined) status = ck.status("status", body.status);
     else ck.fail("action", "required (approve, deny, block, revoke or reset)");
     const description = body.description === undefined || body.description === null ? (body.description as null | undefined) : ck.text("description", body.description, { max: LIMITS.description });
@@ -67,7 +67,7 @@ export function deviceRoutes(deps: AdminDeps): Hono {
   r.get("/:bot/:device/pings", async (c) => {
     const { bot, device } = deviceParams(c);
     const ck = new Check();
-    const limit = ck.int("limit", c.req.query("limit"), 100, 1, MAX_PAGE);
+    const limit = ck.int("limit", c.req.query("limit"), 100, 1, MAX_PAGE, true);
     ck.done("invalid query");
     if ((await g.store.get(bot, device)) === null) throw notFound(bot, device);
     const items = await g.store.listPings(bot, device, limit);

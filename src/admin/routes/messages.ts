@@ -7,6 +7,7 @@ import { LIMITS } from "../../store/validate.ts";
 import type { AdminDeps } from "../deps.ts";
 import { Check, jsonBody } from "../validate.ts";
 
+/** In UTF-16 code units, the phone script's own measure of chat text (its 65,000 cap). */
 export const MAX_TEXT = 65_000;
 export const MAX_TEXTS = 20;
 const CHANNEL_ID = /^\d{1,20}$/;
@@ -33,10 +34,10 @@ function parsePush(body: Record<string, unknown>): Push {
   if (body.room == null && body.channelId == null) ck.fail("room", "give room or channelId");
   let texts: string[] = [];
   if (body.text !== undefined && body.texts !== undefined) ck.fail("text", "give text or texts, not both");
-  else if (body.text !== undefined) texts = [ck.text("text", body.text, { min: 1, max: MAX_TEXT })];
+  else if (body.text !== undefined) texts = [ck.text("text", body.text, { min: 1, max: MAX_TEXT, utf16: true })];
   else if (Array.isArray(body.texts)) {
     if (body.texts.length === 0 || body.texts.length > MAX_TEXTS) ck.fail("texts", `must hold 1 to ${MAX_TEXTS} texts`);
-    else texts = body.texts.map((t, i) => ck.text(`texts[${i}]`, t, { min: 1, max: MAX_TEXT }));
+    else texts = body.texts.map((t, i) => ck.text(`texts[${i}]`, t, { min: 1, max: MAX_TEXT, utf16: true }));
   } else if (body.texts !== undefined) ck.fail("texts", "must be a list of strings");
   else ck.fail("text", "give text or texts");
   const device = body.device === undefined || body.device === null ? null : ck.key("device", body.device, LIMITS.deviceId);

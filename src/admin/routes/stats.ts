@@ -33,7 +33,7 @@ export function statsRoutes(deps: AdminDeps): Hono {
     const kind = c.req.query("kind");
     if (kind !== undefined && !(RESOURCE_KINDS as readonly string[]).includes(kind)) ck.fail("kind", `must be one of ${RESOURCE_KINDS.join(", ")}`);
     const owner = c.req.query("owner");
-    const limit = ck.int("limit", c.req.query("limit"), 1000, 1, 100_000);
+    const limit = ck.int("limit", c.req.query("limit"), 1000, 1, 100_000, true);
     ck.done("invalid query");
     const now = Date.now();
     const items = g.tracker
