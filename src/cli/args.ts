@@ -34,7 +34,8 @@ export function parseArgs(argv: string[], valueFlags: ReadonlySet<string>): Pars
       out.switches.add(name);
     } else if (valueFlags.has(name)) {
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      // "--device --json" is a forgotten value, not a device named "--json" (--name=--x still works).
+      if (v === undefined || (eq < 0 && v.startsWith("--") && v.length > 2)) throw new UsageError(`--${name} needs a value (write --${name}=VALUE for a value that starts with --)`);
       out.flags.set(name, v);
     } else throw new UsageError(`unknown option --${name}`);
   }

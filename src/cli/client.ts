@@ -32,7 +32,7 @@ export class AdminClient {
     try {
       res = await this.fetchFn(this.baseUrl.replace(/\/+$/, "") + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
-      throw new ConnectError(`cannot reach the admin API at ${this.baseUrl}: ${(err as Error).message}`);
+      throw new ConnectError(`cannot reach the admin API at ${withoutCredentials(this.baseUrl)}: ${(err as Error).message}`);
     }
     const text = await res.text();
     let json: any = null;
@@ -48,4 +48,9 @@ export class AdminClient {
     }
     return json as T;
   }
+}
+
+/** The URL with any user:password@ part masked (error messages go to the terminal and to logs). */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^(https?:\/\/)[^@/?#]*@/i, "$1***@");
 }

@@ -36,12 +36,20 @@ function print(io: Io, a: Parsed, json: unknown, human: () => string): void {
   io.out(a.switches.has("json") ? JSON.stringify(json, null, 2) : human());
 }
 
-function noExtra(a: Parsed, usage: string): void {
-  if (a.positionals.length > 2) throw new UsageError(`unexpected argument "${a.positionals[2]}"; usage: ${usage}`);
+function noExtra(a: Parsed, usage: string, words = 2): void {
+  if (a.positionals.length > words) throw new UsageError(`unexpected argument "${a.positionals[words]}"; usage: ${usage}`);
+}
+
+/** Where to connect (--url, --token, --config) applies to every command; other options only where listed. */
+const TARGET_FLAGS = ["url", "token", "config"];
+function only(a: Parsed, names: string[], usage: string): void {
+  for (const f of a.flags.keys()) if (!names.includes(f) && !TARGET_FLAGS.includes(f)) throw new UsageError(`--${f} does not apply here; usage: ${usage}`);
 }
 
 const devicesList: Run = async (api, a, io) => {
-  noExtra(a, "devices list [--bot B] [--status S] [--limit N] [--offset N]");
+  const usage = "devices list [--bot B] [--status S] [--limit N] [--offset N]";
+  noExtra(a, usage);
+  only(a, ["bot", "status", "limit", "offset"], usage);
   const r = await api.request("GET", `/api/devices${query(a, ["bot", "status", "limit", "offset"])}`);
   print(io, a, r, () => {
     const rows = r.items.map((d: any) => [d.botName, d.deviceId, d.status, d.connected ? "yes" : "no", d.clientVersion, d.ipAddress, ago(d.updatedAt), d.description]);
@@ -51,7 +59,9 @@ const devicesList: Run = async (api, a, io) => {
 
 const devicesSet: Run = async (api, a, io) => {
   const action = a.positionals[1]!;
-  const [bot, device] = two(a, 2, `devices ${action} <bot> <device> [--description TEXT]`);
+  const usage = `devices ${action} <bot> <device> [--description TEXT]`;
+  const [bot, device] = two(a, 2, usage);
+  only(a, ["description"], usage);
   const body: Record<string, unknown> = { action };
   if (a.flags.has("description")) body.description = a.flags.get("description");
   const r = await api.request("PATCH", `/api/devices/${seg(bot)}/${seg(device)}`, body);
@@ -60,18 +70,22 @@ const devicesSet: Run = async (api, a, io) => {
 
 const devicesDelete: Run = async (api, a, io) => {
   const [bot, device] = two(a, 2, "devices delete <bot> <device>");
+  only(a, [], "devices delete <bot> <device>");
   const r = await api.request("DELETE", `/api/devices/${seg(bot)}/${seg(device)}`);
   print(io, a, r, () => `deleted device ${device} of ${bot}${r.kicked ? "; its session was closed" : ""}`);
 };
 
 const devicesPings: Run = async (api, a, io) => {
   const [bot, device] = two(a, 2, "devices pings <bot> <device> [--limit N]");
+  only(a, ["limit"], "devices pings <bot> <device> [--limit N]");
   const r = await api.request("GET", `/api/devices/${seg(bot)}/${seg(device)}/pings${query(a, ["limit"])}`);
   print(io, a, r, () => table(["AT", "RTT_MS", "MEMORY_%", "QUEUE", "ROOMS"], r.items.map((p: any) => [p.at, p.rttMs, p.monitoring?.memory_percent, p.monitoring?.message_queue_size, p.monitoring?.active_rooms])));
 };
 
 const sessionsList: Run = async (api, a, io) => {
-  noExtra(a, "sessions list [--bot B] [--limit N] [--offset N]");
+  const usage = "sessions list [--bot B] [--limit N] [--offset N]";
+  noExtra(a, usage);
+  only(a, ["bot", "limit", "offset"], usage);
   const r = await api.request("GET", `/api/sessions${query(a, ["bot", "limit", "offset"])}`);
   print(io, a, r, () => {
     const rows = r.items.map((s: any) => [s.bot, s.device, s.status, s.address, ago(s.openedAt), s.lastRttMs, s.bytesIn, s.bytesOut, s.queuedBytes]);
@@ -81,12 +95,14 @@ const sessionsList: Run = async (api, a, io) => {
 
 const sessionsShow: Run = async (api, a, io) => {
   const [bot, device] = two(a, 2, "sessions show <bot> <device>");
+  only(a, [], "sessions show <bot> <device>");
   const r = await api.request("GET", `/api/sessions/${seg(bot)}/${seg(device)}`);
   print(io, a, r, () => Object.entries(r).map(([k, v]) => `${k.padEnd(15)} ${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}`).join("\n"));
 };
 
 const sessionsKick: Run = async (api, a, io) => {
   const [bot, device] = two(a, 2, "sessions kick <bot> <device> [--reason TEXT]");
+  only(a, ["reason"], "sessions kick <bot> <device> [--reason TEXT]");
   const body = a.flags.has("reason") ? { reason: a.flags.get("reason") } : undefined;
   const r = await api.request("DELETE", `/api/sessions/${seg(bot)}/${seg(device)}`, body);
   print(io, a, r, () => `kicked ${device} of ${bot} (${r.reason})`);
@@ -97,7 +113,9 @@ const send: Run = async (api, a, io) => {
   const room = a.flags.get("room");
   const channel = a.flags.get("channel");
   const words = a.positionals.slice(1);
-  if (!bot || (!room && !channel) || words.length === 0) throw new UsageError("usage: send --bot B (--room R | --channel C) [--device D] <text...>");
+  const usage = "send --bot B (--room R | --channel C) [--device D] <text...>";
+  if (!bot || (!room && !channel) || words.length === 0) throw new UsageError(`usage: ${usage}`);
+  only(a, ["bot", "room", "channel", "device"], usage);
   const body: Record<string, unknown> = { bot, text: words.join(" ") };
   if (room) body.room = room;
   if (channel) body.channelId = channel;
@@ -107,6 +125,8 @@ const send: Run = async (api, a, io) => {
 };
 
 const stats: Run = async (api, a, io) => {
+  noExtra(a, "stats", 1);
+  only(a, [], "stats");
   io.out(JSON.stringify(await api.request("GET", "/api/stats"), null, 2));
 };
 

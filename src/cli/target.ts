@@ -23,8 +23,9 @@ function hostForUrl(host: string): string {
 }
 
 export function resolveTarget(flags: Map<string, string>, env: Env): Target {
-  let url = flags.get("url") ?? env.BOTGATE_ADMIN_URL ?? null;
-  let token = flags.get("token") ?? env.BOTGATE_ADMIN_TOKEN ?? null;
+  // An empty variable counts as unset, as the server's applyEnv treats it.
+  let url = flags.get("url") ?? (env.BOTGATE_ADMIN_URL || null);
+  let token = flags.get("token") ?? (env.BOTGATE_ADMIN_TOKEN || null);
   if (url !== null && !/^https?:\/\//.test(url)) {
     throw new UsageError(`admin URL must start with http:// or https:// (got "${url}" from ${flags.has("url") ? "--url" : "BOTGATE_ADMIN_URL"})`);
   }
@@ -41,5 +42,7 @@ export function resolveTarget(flags: Map<string, string>, env: Env): Target {
     }
     if (token === null && typeof admin.token === "string") token = admin.token;
   }
+  // It goes into an HTTP header; the server only accepts such tokens (config check).
+  if (token !== null && !/^[\x21-\x7e]+$/.test(token)) throw new UsageError("the admin token must be printable ASCII without spaces");
   return { url, token };
 }

@@ -42,6 +42,19 @@ describe("CLI target", () => {
     expect(() => resolveTarget(new Map(), { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "abc" })).toThrow(/BOTGATE_ADMIN_PORT: must be a whole number/);
   });
 
+  test("an empty BOTGATE_ADMIN_URL / BOTGATE_ADMIN_TOKEN counts as unset, as on the server", () => {
+    const path = configFile({ port: 41004, token: "file-token-0123456789" });
+    expect(resolveTarget(new Map([["config", path]]), { BOTGATE_ADMIN_URL: "", BOTGATE_ADMIN_TOKEN: "" })).toEqual({ url: "http://127.0.0.1:41004", token: "file-token-0123456789" });
+  });
+
+  test("a token that cannot go into an HTTP header is a usage error (exit 2), not 'unreachable'", async () => {
+    for (const token of ["관리자토큰관리자토큰관리자토큰관리자", "has space 0123456789"]) {
+      const r = await run(["stats"], { BOTGATE_ADMIN_URL: "http://127.0.0.1:9", BOTGATE_ADMIN_TOKEN: token }, async () => new Response("{}"));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("printable ASCII");
+    }
+  });
+
   test("the CLI calls the port from BOTGATE_ADMIN_PORT when there is no config file", async () => {
     const missing = join(mkdtempSync(join(tmpdir(), "botgate-cli-")), "none.json");
     const seen: string[] = [];
@@ -67,6 +80,10 @@ describe("CLI arguments and exit codes", () => {
     expect(p.switches.has("json")).toBe(true);
     expect(() => parseArgs(["--nope"], new Set())).toThrow("unknown option --nope");
     expect(() => parseArgs(["--bot"], new Set(["bot"]))).toThrow("needs a value");
+    // a value option followed by an option is a forgotten value; --flag=--x is still possible
+    expect(() => parseArgs(["send", "--device", "--json", "hi"], new Set(["device"]))).toThrow("--device needs a value");
+    expect(parseArgs(["--device=--json"], new Set(["device"])).flags.get("device")).toBe("--json");
+    expect(parseArgs(["--room", "-"], new Set(["room"])).flags.get("room")).toBe("-");
   });
 
   test("usage errors exit 2 without calling the API", async () => {
@@ -75,7 +92,7 @@ describe("CLI arguments and exit codes", () => {
       called++;
       return new Response("{}");
     };
-    for (const argv of [[], ["frobnicate"], ["devices", "approve", "LOA.i"], ["send", "--bot", "B", "hello"], ["send", "--bot", "B", "--room", "R"], ["devices", "list", "extra"], ["sessions", "list", "--wat"]]) {
+    for (const argv of [[], ["frobnicate"], ["devices", "approve", "LOA.i"], ["send", "--bot", "B", "hello"], ["send", "--bot", "B", "--room", "R"], ["devices", "list", "extra"], ["sessions", "list", "--wat"], ["stats", "bogus"], ["stats", "--bot", "B"], ["devices", "approve", "LOA.i", "d", "--reason", "x"], ["sessions", "kick", "LOA.i", "d", "--description", "x"], ["send", "--bot", "B", "--room", "R", "--status", "x", "hi"]]) {
       const r = await run(argv, { BOTGATE_ADMIN_URL: "http://127.0.0.1:9" }, fetch);
       expect(r.code).toBe(2);
       expect(r.err).not.toBe("");
@@ -110,6 +127,15 @@ describe("CLI arguments and exit codes", () => {
     const code = await proc.exited;
     expect(code).toBe(3);
     expect(await new Response(proc.stderr).text()).toContain("cannot reach the admin API at http://127.0.0.1:9");
+  });
+
+  test("URL credentials are masked in error messages", async () => {
+    const r = await run(["stats", "--url", "http://admin:s3cret@127.0.0.1:9"], {}, async () => {
+      throw new TypeError("connection refused");
+    });
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("cannot reach the admin API at http://***@127.0.0.1:9");
+    expect(r.err).not.toContain("s3cret");
   });
 });
 
