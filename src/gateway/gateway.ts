@@ -64,6 +64,8 @@ export class Gateway implements SessionHost, Outbound {
   /** A refused phone retries every 4 s forever: each (device, reason) is logged once a minute. */
   readonly #refusalLogs = new RateGate(60_000, 10_000);
   #allClosed: Array<() => void> = [];
+  /** An operator's status change that arrived while this handshake awaited the store: it wins over what the store returned. */
+  readonly #statusWhileJoining = new WeakMap<Session, DeviceStatus>();
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -98,6 +100,8 @@ export class Gateway implements SessionHost, Outbound {
     if (h.deviceId === "unknown" && !this.config.allowUnknownDeviceId) {
       return this.#refuse(s, h, new BotgateError("DEVICE_ID_UNKNOWN", "the phone could not read its device id; set allowUnknownDeviceId to accept it"), "device_id_unknown");
     }
+    // Known before the store call, so an operator's action can find this phone while it joins.
+    s.key = deviceKey(h.botName, h.deviceId);
     let status: DeviceStatus;
     try {
       const rec = await this.store.upsertOnHandshake(
@@ -114,6 +118,7 @@ export class Gateway implements SessionHost, Outbound {
       return this.#refuse(s, h, e, "store_unavailable");
     }
     if (s.state !== "authenticating") return; // timed out or peer left while we waited
+    status = this.#statusWhileJoining.get(s) ?? status;
     if (REFUSED.has(status)) return this.#refuse(s, h, new BotgateError("DEVICE_REFUSED", `device is ${status}`), `device_${status}`);
 
     s.open(h, status);
@@ -227,23 +232,40 @@ export class Gateway implements SessionHost, Outbound {
     return this.sessions.get(deviceKey(botName, deviceId));
   }
 
+  /**
+   * Every live connection of a device: its registered session, and also one that
+   * is not registered yet (a handshake awaiting the store, a newcomer that has
+   * not proven the secret). O(connections); operator actions are rare.
+   */
+  #connectionsOf(botName: string, deviceId: string): Session[] {
+    const key = deviceKey(botName, deviceId);
+    const out: Session[] = [];
+    for (const s of this.connections) if (s.key === key && (s.state === "authenticating" || s.state === "open")) out.push(s);
+    return out;
+  }
+
+  /** Closes every connection of the device; false if it had none. */
   kick(botName: string, deviceId: string, reason: string): boolean {
-    const s = this.getSession(botName, deviceId);
-    if (s === undefined) return false;
+    const list = this.#connectionsOf(botName, deviceId);
+    if (list.length === 0) return false;
     this.log.info("session kicked", { bot: botName, device: deviceId, reason });
-    s.close("kicked", true);
+    for (const s of list) s.close("kicked", true);
     return true;
   }
 
-  /** A status change from the admin API takes effect on the live session at once. */
+  /** A status change from the admin API takes effect at once on every connection of the device, joining ones too. */
   applyDeviceStatus(botName: string, deviceId: string, status: DeviceStatus): void {
-    const s = this.getSession(botName, deviceId);
-    if (s === undefined) return;
-    s.status = status;
-    s.notApprovedNotified = false;
-    if (REFUSED.has(status)) {
-      s.sendError(new BotgateError("DEVICE_REFUSED", `device is ${status}`));
-      s.close("device_refused", true);
+    for (const s of this.#connectionsOf(botName, deviceId)) {
+      if (s.state === "authenticating") {
+        this.#statusWhileJoining.set(s, status);
+        continue;
+      }
+      s.status = status;
+      s.notApprovedNotified = false;
+      if (REFUSED.has(status)) {
+        s.sendError(new BotgateError("DEVICE_REFUSED", `device is ${status}`));
+        s.close("device_refused", true);
+      }
     }
   }
 

@@ -61,7 +61,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   state: SessionState = "handshake";
   botName = "";
   deviceId = "";
-  /** deviceKey(botName, deviceId), set at open(); the registry's key string. */
+  /** deviceKey(botName, deviceId): set by the gateway when the handshake reaches the store (so operator actions find a joining phone); the registry's key string. */
   key = "";
   status: DeviceStatus = "pending";
   /** From the handshake line (only these two of its fields are kept: memory per phone is a target). */
@@ -278,7 +278,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     const cfg = this.#host.config;
     this.botName = h.botName;
     this.deviceId = h.deviceId;
-    this.key = deviceKey(h.botName, h.deviceId);
+    if (this.key === "") this.key = deviceKey(h.botName, h.deviceId); // the gateway set it from this handshake
     this.status = status;
     this.state = "open";
     this.clientVersion = h.version;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { BOT, startTestGateway, until } from "../support/harness.ts";
+import { BOT, identity, startTestGateway, until } from "../support/harness.ts";
+import { LegacyPhone } from "../support/phone.ts";
 import { AUTH, adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
 const fx = perTest();
@@ -96,6 +97,50 @@ describe("PATCH /api/devices/:bot/:device", () => {
     await phone.waitClosed();
     const again = await connect("dev-1");
     expect(again.hello.data.success).toBe(false);
+  });
+
+  test("block reaches a newcomer that has not yet proven the secret: its proof does not bring the device back", async () => {
+    const app = await pendingGateway({ bots: [{ ...BOT, autoApprove: true }] });
+    const { phone: first } = await connect("dev-1");
+    const { phone: second } = await connect("dev-1"); // same device: must prove the secret first
+    const challenge = await second.next((f) => f.event === "ping");
+    expect((await call(app, "PATCH", path("dev-1"), { action: "block" })).json.status).toBe("blocked");
+    await first.waitClosed();
+    expect((await second.next((f) => f.event === "error")).data.code).toBe("DEVICE_BLOCKED");
+    second.write(second.pingLine(challenge.data.server_timestamp)); // the proof, too late
+    await second.waitClosed();
+    expect(fx.gw!.app.gateway.getSession(BOT.name, "dev-1")).toBeUndefined();
+    expect(fx.gw!.app.gateway.metrics.takeovers.value).toBe(0);
+  });
+
+  test("a status change while the phone's handshake awaits the store wins over what the store returned", async () => {
+    const app = await pendingGateway({ bots: [{ ...BOT, autoApprove: true }] });
+    const store = fx.gw!.app.gateway.store;
+    const { phone: p0 } = await connect("dev-1"); // registered, approved
+    p0.destroy();
+    await until(() => fx.gw!.app.gateway.getSession(BOT.name, "dev-1") === undefined, 3000, "first connection gone");
+    // A slow store: the handshake's upsert (which reads "approved") is held until the operator has acted.
+    const upsert = store.upsertOnHandshake.bind(store);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inStore = new Promise<void>((r) => (entered = r));
+    store.upsertOnHandshake = async (...args) => {
+      const rec = await upsert(...args);
+      entered();
+      await held;
+      return rec;
+    };
+    const phone = await LegacyPhone.connect(fx.gw!.port, identity("dev-1"));
+    fx.phones.push(phone);
+    phone.write(phone.handshakeLine());
+    await inStore;
+    expect((await call(app, "PATCH", path("dev-1"), { action: "block" })).json.status).toBe("blocked");
+    release();
+    const hello = await phone.next((f) => f.event === "handshakeComplete");
+    expect(hello.data.success).toBe(false);
+    await phone.waitClosed();
+    expect(fx.gw!.app.gateway.getSession(BOT.name, "dev-1")).toBeUndefined();
   });
 
   test("deny, revoke and a plain status work too", async () => {
