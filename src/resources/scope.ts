@@ -1,4 +1,4 @@
-import { type TimerWheel, wheel as sharedWheel } from "./timer-wheel.ts";
+import { monotonicNow, type TimerWheel, wheel as sharedWheel } from "./timer-wheel.ts";
 import { nextResourceId, type ResourceKind, type ResourceTracker, type Tracked } from "./tracker.ts";
 
 /** Something a scope owns and releases when it closes. */
@@ -167,14 +167,14 @@ export class ScopedTimer implements Child {
     private readonly ms: number,
     private readonly fn: TimerCallback,
   ) {
-    this.due = this.createdAt + ms;
+    this.due = monotonicNow() + ms; // createdAt is wall-clock (shown to operators); due times are monotonic
     if (!owner.closed) timers.add(this);
     else this.stopped = true;
   }
 
   /** Restart the countdown from now. */
   refresh(): void {
-    if (!this.stopped) this.due = Date.now() + this.ms;
+    if (!this.stopped) this.due = monotonicNow() + this.ms;
   }
 
   stop(): void {

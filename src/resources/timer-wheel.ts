@@ -9,6 +9,13 @@
  * The native interval runs only while timers are live, and is unref'd.
  */
 export const TICK_MS = 10;
+
+/**
+ * The clock of every due time on the wheel: monotonic, so a wall-clock step
+ * (NTP, an operator's `date -s`) neither fires every deadline at once nor
+ * freezes them. Date.now() stays for what goes on the wire or in logs.
+ */
+export const monotonicNow = (): number => performance.now();
 const SLOTS = 1024; // one revolution = 10.24 s
 const MASK = SLOTS - 1;
 
@@ -22,7 +29,7 @@ export interface WheelEntry {
 
 export class TimerWheel {
   readonly #slots: WheelEntry[][] = Array.from({ length: SLOTS }, () => []);
-  #cursor = Math.floor(Date.now() / TICK_MS);
+  #cursor = Math.floor(monotonicNow() / TICK_MS);
   #live = 0;
   #handle: ReturnType<typeof setInterval> | undefined;
 
@@ -51,13 +58,13 @@ export class TimerWheel {
   }
 
   #start(): void {
-    this.#cursor = Math.floor(Date.now() / TICK_MS);
+    this.#cursor = Math.floor(monotonicNow() / TICK_MS);
     this.#handle = setInterval(this.#tick, TICK_MS);
     (this.#handle as { unref?: () => void }).unref?.();
   }
 
   #tick = (): void => {
-    const now = Date.now();
+    const now = monotonicNow();
     const target = Math.floor(now / TICK_MS);
     // After a long stall every slot is visited once; that covers every entry.
     if (target - this.#cursor > SLOTS) this.#cursor = target - SLOTS;

@@ -8,6 +8,7 @@ import * as encode from "../protocol/encode.ts";
 import type { EventFrame, HandshakeFrame } from "../protocol/frames.ts";
 import { decodeEvent, decodeHandshake, parseLine } from "../protocol/decode.ts";
 import { Scope, type ScopedTimer, type TimerTarget } from "../resources/scope.ts";
+import { monotonicNow } from "../resources/timer-wheel.ts";
 import { nextResourceId, type ResourceTracker, type Tracked } from "../resources/tracker.ts";
 import { deviceKey } from "../store/retention.ts";
 import type { DeviceStatus } from "../store/types.ts";
@@ -88,6 +89,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   /** The handshake deadline until open(), then the heartbeat (ping + idle). */
   #timer: ScopedTimer;
   #lastInboundAt = 0;
+  /** The same moment on the timer wheel's monotonic clock: the idle deadline runs from it. */
+  #lastReadAt = 0;
   #deviceInfo: DeviceInfo | null = null;
   #nextPingAt = 0;
   /** Armed by awaitProof(), stopped by proven(): the newcomer's deadline to prove the secret. */
@@ -161,6 +164,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     if (this.state === "closing" || this.state === "closed") return;
     this.bytesIn += chunk.length;
     this.#lastInboundAt = Date.now();
+    this.#lastReadAt = monotonicNow();
     this.#host.metrics.bytesIn.inc(chunk.length);
     this.#batch = [];
     this.#framer.push(chunk, this);
@@ -286,7 +290,8 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
     const now = Date.now();
     this.openedAt = now;
     this.#lastInboundAt = now;
-    this.#nextPingAt = now + cfg.pingIntervalMs;
+    this.#lastReadAt = monotonicNow();
+    this.#nextPingAt = this.#lastReadAt + cfg.pingIntervalMs;
     this.#timer.stop();
     // One timer per phone: pings every pingIntervalMs, closes after idleTimeoutMs
     // without an inbound line (config guarantees idle > ping interval).
@@ -322,11 +327,11 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
 
   #heartbeat(t: ScopedTimer): void {
     const cfg = this.#host.config;
-    const now = Date.now();
-    const idleAt = this.#lastInboundAt + cfg.idleTimeoutMs;
+    const now = monotonicNow();
+    const idleAt = this.#lastReadAt + cfg.idleTimeoutMs;
     if (now >= idleAt) return this.close("idle", false);
     if (now >= this.#nextPingAt) {
-      this.send(encode.ping(this.botName, now), "ping");
+      this.send(encode.ping(this.botName, Date.now()), "ping"); // the phone echoes the wall clock back (RTT)
       this.#nextPingAt = now + cfg.pingIntervalMs;
     }
     t.due = Math.min(this.#nextPingAt, idleAt);

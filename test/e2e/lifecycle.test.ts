@@ -70,6 +70,23 @@ describe("session lifecycle", () => {
     expect(gw.app.gateway.metrics.connectionsClosed.get("idle")).toBe(1);
   });
 
+  test("a wall-clock jump forward does not close sessions as idle (deadlines are monotonic)", async () => {
+    gw = await startTestGateway({ pingIntervalMs: 100, idleTimeoutMs: 1000 });
+    const phone = await connected(gw.port, "dev-clock");
+    const realNow = Date.now;
+    try {
+      Date.now = () => realNow() + 61_000; // e.g. NTP stepping a VM's clock after a pause
+      // two heartbeats after the jump: the server keeps pinging instead of closing the phone as idle
+      await phone.next((f) => f.event === "ping" && f.data.server_timestamp > realNow() + 60_000, 2000);
+      await phone.next((f) => f.event === "ping" && f.data.server_timestamp > realNow() + 60_000, 2000);
+      expect(phone.isClosed).toBe(false);
+      expect(gw.app.gateway.metrics.connectionsClosed.get("idle")).toBe(0);
+    } finally {
+      Date.now = realNow;
+    }
+    phone.destroy();
+  });
+
   test("answered pings keep a session alive past the idle timeout", async () => {
     gw = await startTestGateway({ pingIntervalMs: 80, idleTimeoutMs: 250 });
     const phone = await connected(gw.port, "dev-alive");

@@ -16,6 +16,30 @@ describe("scoped timers on the shared wheel", () => {
     expect(wheel.live).toBe(0);
   });
 
+  test("a wall-clock step neither fires due times early nor freezes them (monotonic clock)", async () => {
+    const realNow = Date.now;
+    const wheel = new TimerWheel();
+    const scope = new Scope("t", undefined, wheel);
+    let offset = 0;
+    Date.now = () => realNow() + offset;
+    try {
+      let fired60s = false;
+      scope.timeout(60_000, () => (fired60s = true));
+      offset = 61_000; // the clock jumps forward past that deadline
+      await new Promise<void>((r) => scope.timeout(100, r)); // the wheel has ticked after the jump
+      expect(fired60s).toBe(false);
+      offset = -120_000; // and back, two minutes
+      const t0 = performance.now();
+      const deadline = after(2000).then(() => "frozen");
+      expect(await Promise.race([new Promise<string>((r) => scope.timeout(50, () => r("fired"))), deadline])).toBe("fired");
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(49);
+    } finally {
+      Date.now = realNow;
+      scope.close();
+    }
+    expect(wheel.live).toBe(0);
+  });
+
   test("an interval keeps its cadence until stopped", async () => {
     const wheel = new TimerWheel();
     const scope = new Scope("t", undefined, wheel);
