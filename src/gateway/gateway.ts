@@ -63,6 +63,8 @@ export class Gateway implements SessionHost, Outbound {
   #accepting = true;
   /** A refused phone retries every 4 s forever: each (device, reason) is logged once a minute. */
   readonly #refusalLogs = new RateGate(60_000, 10_000);
+  /** Replays never close a connection (genuine phones make them), so their log lines are throttled per device and reason. */
+  readonly #authFailureLogs = new RateGate(10_000, 10_000);
   #allClosed: Array<() => void> = [];
   /** An operator's status change that arrived while this handshake awaited the store: it wins over what the store returned. */
   readonly #statusWhileJoining = new WeakMap<Session, DeviceStatus>();
@@ -111,10 +113,11 @@ export class Gateway implements SessionHost, Outbound {
       status = rec.status;
     } catch (err) {
       const e = toBotgateError(err, "STORE_UNAVAILABLE");
+      if (e.code !== "BAD_REQUEST") this.log.error("device store failed during handshake", { bot: h.botName, device: h.deviceId, error: err });
+      if (s.state !== "authenticating") return; // timed out (already counted and answered) or gone meanwhile
       // The store refused the phone's fields (e.g. a device id with surrounding spaces): the phone's fault.
       if (e.code === "BAD_REQUEST") return this.#refuse(s, h, new BotgateError("HANDSHAKE_INVALID", e.message, { cause: err }), "handshake_invalid");
       // Fail closed: no store, no session.
-      this.log.error("device store failed during handshake", { bot: h.botName, device: h.deviceId, error: err });
       return this.#refuse(s, h, e, "store_unavailable");
     }
     if (s.state !== "authenticating") return; // timed out or peer left while we waited
@@ -315,7 +318,10 @@ export class Gateway implements SessionHost, Outbound {
       // A replay is rejected but not held against the connection: genuine phones
       // produce them (same-millisecond events; v3.2.0 re-queues a failed write twice).
       if (e.code !== "AUTH_REPLAY") s.authFailures++;
-      this.log.warn("auth failure", { bot: s.botName, device: s.deviceId, address: s.address, reason: e.code, detail: e.message, failures: s.authFailures });
+      if (this.#authFailureLogs.pass(`${s.key}\u0000${e.code}`, Date.now())) {
+        const repeats = this.#authFailureLogs.heldBack;
+        this.log.warn("auth failure", { bot: s.botName, device: s.deviceId, address: s.address, reason: e.code, detail: e.message, failures: s.authFailures, ...(repeats > 0 ? { notLogged: repeats } : {}) });
+      }
       s.sendError(e);
       if (s.authFailures >= this.config.maxAuthFailures) s.close("auth_failures", true);
       return false;

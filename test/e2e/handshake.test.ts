@@ -168,6 +168,31 @@ describe("handshake and chat over a real socket", () => {
     expect(gw.app.gateway.sessions.size).toBe(0);
   });
 
+  test("a store that fails after the handshake deadline: counted and answered once, as a timeout", async () => {
+    gw = await startTestGateway({ handshakeTimeoutMs: 150 });
+    const store = gw.app.gateway.store;
+    let fail!: () => void;
+    let failed!: () => void;
+    const settled = new Promise<void>((r) => (failed = r));
+    store.upsertOnHandshake = () =>
+      new Promise((_, reject) => {
+        fail = () => {
+          reject(new Error("connection reset by the database"));
+          failed();
+        };
+      });
+    const phone = await LegacyPhone.connect(gw.port, identity("dev-late"));
+    phone.write(phone.handshakeLine());
+    expect((await phone.next((f) => f.event === "error", 3000)).data.code).toBe("HANDSHAKE_TIMEOUT");
+    await phone.waitClosed();
+    fail();
+    await settled;
+    await new Promise((r) => setTimeout(r, 0)); // the gateway's continuation runs after the rejection's microtasks
+    const failedBy = gw.app.gateway.metrics.handshakesFailed;
+    expect([failedBy.get("timeout"), failedBy.get("store_unavailable")]).toEqual([1, 0]);
+    expect(gw.logs.some((l) => l.includes("device store failed during handshake"))).toBe(true); // still logged
+  });
+
   test("handshake timeout closes a silent connection", async () => {
     gw = await startTestGateway({ handshakeTimeoutMs: 150 });
     const phone = await LegacyPhone.connect(gw.port, identity("dev-silent"));
