@@ -37,6 +37,10 @@ describe("POST /api/messages", () => {
     const r = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "r", text: "hi" });
     expect(r.json.device).toBe("dev-a");
     expect((await a.next(isReply)).data).toEqual({ room: "r", text: "hi", channel_id: null });
+    // null means "not given" for every optional field, mediaWaitTime included
+    const n = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "r", text: "again", device: null, channelId: null, mediaWaitTime: null });
+    expect(n.status).toBe(202);
+    expect((await a.next(isReply)).data).toEqual({ room: "r", text: "again", channel_id: null });
   });
 
   test("texts become separate messageResponse lines, in order, pipeline.replyGapMs apart", async () => {

@@ -41,7 +41,7 @@ function parsePush(body: Record<string, unknown>): Push {
   } else if (body.texts !== undefined) ck.fail("texts", "must be a list of strings");
   else ck.fail("text", "give text or texts");
   const device = body.device === undefined || body.device === null ? null : ck.key("device", body.device, LIMITS.deviceId);
-  const mediaWaitTime = body.mediaWaitTime === undefined ? null : ck.int("mediaWaitTime", body.mediaWaitTime, 0, 0, 600_000);
+  const mediaWaitTime = body.mediaWaitTime === undefined || body.mediaWaitTime === null ? null : ck.int("mediaWaitTime", body.mediaWaitTime, 0, 0, 600_000);
   ck.done();
   return { bot, room, channelId, texts, device, mediaWaitTime };
 }
