@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { BotgateError, type FieldError } from "../errors.ts";
+import { BodyNotUtf8, BodyTooLarge, readUtf8 } from "../http/body.ts";
 import { DEVICE_STATUSES, type DeviceStatus } from "../store/types.ts";
 import { codePoints, LIMITS, MAX_PAGE } from "../store/validate.ts";
 
@@ -122,34 +123,13 @@ export async function jsonBody(c: Context, opts: { optional?: boolean } = {}): P
   return v as Obj;
 }
 
-const tooLarge = () => new BotgateError("BODY_TOO_LARGE", `request body larger than ${MAX_BODY_BYTES} bytes`);
-
 /** The body as UTF-8 text, read no further than MAX_BODY_BYTES bytes (a chunked upload has no content-length). */
 async function cappedText(req: Request): Promise<string> {
-  if (Number(req.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) throw tooLarge();
-  if (req.body === null) return "";
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_BODY_BYTES) throw tooLarge();
-      parts.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) (all.set(p, at), (at += p.byteLength));
-  try {
-    return utf8.decode(all);
-  } catch {
-    throw new BotgateError("INVALID_JSON", "request body is not valid UTF-8");
+    return await readUtf8(req.body, MAX_BODY_BYTES, req.headers.get("content-length"));
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw new BotgateError("BODY_TOO_LARGE", `request body larger than ${MAX_BODY_BYTES} bytes`);
+    if (err instanceof BodyNotUtf8) throw new BotgateError("INVALID_JSON", "request body is not valid UTF-8");
+    throw err;
   }
 }
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -1,4 +1,5 @@
 import { BotgateError } from "../errors.ts";
+import { BodyNotUtf8, BodyTooLarge, readUtf8 } from "../http/body.ts";
 import { HmacKey } from "../wasm/core.ts";
 import type { BotHandler, HandlerResult, ReplyItem } from "./types.ts";
 
@@ -17,7 +18,7 @@ export interface WebhookOptions {
 
 export const SIGNATURE_HEADER = "X-Botgate-Signature";
 export const TIMESTAMP_HEADER = "X-Botgate-Timestamp";
-const MAX_ANSWER_CHARS = 1024 * 1024;
+const MAX_ANSWER_BYTES = 1024 * 1024;
 const utf8 = new TextEncoder();
 
 function hex(bytes: Uint8Array): string {
@@ -43,6 +44,8 @@ export function webhookHandler(botName: string, opts: WebhookOptions, fetchImpl:
         headers: { "content-type": "application/json", [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signWebhook(key, timestamp, body) },
         body,
         signal: ctx.signal,
+        // A redirect would re-send the signed body (307/308) or drop it (302) somewhere else: never follow.
+        redirect: "manual",
       });
     } catch (cause) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -50,11 +53,11 @@ export function webhookHandler(botName: string, opts: WebhookOptions, fetchImpl:
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
-      throw new BotgateError("WEBHOOK_FAILED", `webhook answered HTTP ${res.status}`);
+      const where = res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : "";
+      throw new BotgateError("WEBHOOK_FAILED", `webhook answered HTTP ${res.status}${where}`);
     }
     if (res.status === 204) return null;
-    const text = await res.text();
-    if (text.length > MAX_ANSWER_CHARS) throw new BotgateError("WEBHOOK_BAD_ANSWER", `webhook answer longer than ${MAX_ANSWER_CHARS} characters`);
+    const text = await readAnswer(res, ctx.signal);
     if (text.trim() === "") return null;
     let parsed: unknown;
     try {
@@ -64,6 +67,19 @@ export function webhookHandler(botName: string, opts: WebhookOptions, fetchImpl:
     }
     return parseWebhookAnswer(parsed);
   };
+}
+
+/** The answer body as text, read no further than MAX_ANSWER_BYTES (a huge answer is cut off, not buffered). */
+async function readAnswer(res: Response, signal: AbortSignal): Promise<string> {
+  try {
+    return await readUtf8(res.body, MAX_ANSWER_BYTES, res.headers.get("content-length"));
+  } catch (cause) {
+    if (cause instanceof BodyTooLarge) throw new BotgateError("WEBHOOK_BAD_ANSWER", `webhook answer larger than ${MAX_ANSWER_BYTES} bytes`);
+    if (cause instanceof BodyNotUtf8) throw new BotgateError("WEBHOOK_BAD_ANSWER", "webhook answer is not valid UTF-8");
+    if (signal.aborted) throw signal.reason;
+    // The connection broke mid-answer: a network failure like any other.
+    throw new BotgateError("WEBHOOK_FAILED", `webhook answer could not be read: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
 }
 
 /** `{"reply": null | string | item | (string | item)[]}`, item = `{text, mediaWaitTime?}`. */

@@ -118,4 +118,57 @@ describe("webhook bots", () => {
     expect(t.pipeline.stats().failures).toEqual({ WEBHOOK_FAILED: 2, WEBHOOK_BAD_ANSWER: 3 });
     expect(t.out.count).toBe(0);
   });
+
+  test("redirects are not followed: the signed body never goes elsewhere, the job fails", async () => {
+    answers.set("/elsewhere", () => Response.json({ reply: "from elsewhere" }));
+    answers.set("/302", () => new Response(null, { status: 302, headers: { location: `${base}/elsewhere` } }));
+    answers.set("/308", () => new Response(null, { status: 308, headers: { location: `${base}/elsewhere` } }));
+    t = pipelineWith({ h302: webhookHandler("h302", { url: `${base}/302`, secret: SECRET }), h308: webhookHandler("h308", { url: `${base}/308`, secret: SECRET }) });
+    t.pipeline.submit(inbound({ bot: "h302" }));
+    t.pipeline.submit(inbound({ bot: "h308" }));
+    await waitUntil(() => t!.pipeline.stats().failed === 2, 3000, "two failures");
+    expect(t.pipeline.stats().failures).toEqual({ WEBHOOK_FAILED: 2 });
+    expect(received.map((r) => r.path).sort()).toEqual(["/302", "/308"]);
+    expect(t.out.count).toBe(0);
+  });
+
+  test("an answer over 1 MiB is refused by bytes as it streams (chunked Korean text, no content-length)", async () => {
+    // 400,000 Hangul syllables: 0.4 M characters, 1.2 MB of UTF-8, sent in chunks
+    const big = new TextEncoder().encode(JSON.stringify({ reply: "가".repeat(400_000) }));
+    let sent = 0;
+    answers.set("/big", () => new Response(new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= big.length) return c.close();
+        c.enqueue(big.subarray(sent, sent + 64 * 1024));
+        sent += 64 * 1024;
+      },
+    })));
+    t = webhookPipeline("/big");
+    t.pipeline.submit(inbound({ bot: "hook" }));
+    await waitUntil(() => t!.pipeline.stats().failed === 1, 3000, "the failure");
+    expect(t.pipeline.stats().failures).toEqual({ WEBHOOK_BAD_ANSWER: 1 });
+    expect(t.out.count).toBe(0);
+  });
+
+  test("a connection that breaks in the middle of the answer is WEBHOOK_FAILED (a network error), not a handler bug", async () => {
+    const raw = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(sock) {
+          sock.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"reply\": \"cut");
+          sock.flush();
+          sock.end();
+        },
+      },
+    });
+    try {
+      t = webhookPipeline("", {}, `http://127.0.0.1:${raw.port}/hook`);
+      t.pipeline.submit(inbound({ bot: "hook" }));
+      await waitUntil(() => t!.pipeline.stats().failed === 1, 3000, "the failure");
+      expect(t.pipeline.stats().failures).toEqual({ WEBHOOK_FAILED: 1 });
+    } finally {
+      raw.stop(true);
+    }
+  });
 });
