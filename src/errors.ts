@@ -76,6 +76,14 @@ export function toBotgateError(err: unknown, fallback: ErrorCode = "INTERNAL"): 
     if ((err as { invalidInput?: boolean }).invalidInput === true) return new BotgateError("BAD_REQUEST", err.message, { cause: err });
     return new BotgateError("STORE_UNAVAILABLE", "device store unavailable", { cause: err });
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new BotgateError(fallback, message, { cause: err });
+  return new BotgateError(fallback, describe(err), { cause: err });
+}
+
+/** Text for anything thrown; never throws itself (a handler may reject with an object String() cannot convert). */
+function describe(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }

@@ -1,9 +1,10 @@
 /**
  * "Seen this logId for this bot recently?" Two generations of sets per bot:
  * an id is remembered for at least `windowMs` (at most twice that), with O(1)
- * work per message and no timers. Memory is capped: when a generation reaches
- * maxEntries/2 it rotates early, which shortens the window under a flood
- * rather than growing without bound.
+ * work per message and no timers. Memory is capped for all bots together:
+ * each bot gets an equal share of maxEntries (at least 2), and when a
+ * generation reaches half its share it rotates early, which shortens that
+ * bot's window under a flood rather than growing without bound.
  */
 export class Dedupe {
   readonly #bots = new Map<string, { cur: Set<string>; prev: Set<string>; rotatedAt: number }>();
@@ -12,8 +13,9 @@ export class Dedupe {
   constructor(
     private readonly windowMs: number,
     maxEntries: number,
+    bots = 1,
   ) {
-    this.#genCap = Math.max(1, Math.floor(maxEntries / 2));
+    this.#genCap = Math.max(1, Math.floor(maxEntries / Math.max(1, bots) / 2));
   }
 
   get enabled(): boolean {

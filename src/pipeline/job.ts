@@ -17,6 +17,8 @@ export interface JobHost {
  */
 export class Job implements BotContext {
   state: JobState = "running";
+  /** Its deadline passed (it stays true after a zombie settles): nothing of it is sent any more. */
+  timedOut = false;
   /** Monotonic ms (performance.now()) when it started / when it is due. */
   readonly startedAt: number;
   readonly due: number;
@@ -134,11 +136,15 @@ export class DeadlineList {
     this.#timer = null;
     const now = performance.now();
     let j: Job | null;
-    while ((j = this.#head) !== null && j.due <= now) {
-      this.remove(j);
-      this.onDue(j);
+    try {
+      while ((j = this.#head) !== null && j.due <= now) {
+        this.remove(j);
+        this.onDue(j);
+      }
+    } finally {
+      // Re-armed even if a callback threw, so the jobs behind it still time out.
+      if (this.#head !== null && this.#timer === null) this.#arm(now);
     }
-    if (this.#head !== null && this.#timer === null) this.#arm(now);
   };
 
   clear(): void {

@@ -79,8 +79,8 @@ export class Pipeline implements Dispatcher {
     this.#scope = new Scope("pipeline", deps.tracker);
     this.#scheduler = new Scheduler(o.perRoomConcurrency);
     this.#queue = new InboundQueue(o.queueSize, o.ttlMs, this.#scope, (e, r) => this.#onDrop(e, r));
-    this.#dedupe = new Dedupe(o.dedupeWindowMs, o.dedupeMaxEntries);
-    this.#replies = new ReplySender(deps.outbound, o.replyGapMs, this.#scope);
+    this.#dedupe = new Dedupe(o.dedupeWindowMs, o.dedupeMaxEntries, deps.bots.length);
+    this.#replies = new ReplySender(deps.outbound, o.replyGapMs, this.#scope, (err) => this.#log.error("reply delivery failed", { error: err }));
     for (const r of DROP_REASONS) this.#dropped[r] = 0;
     const lists = new Map<number, DeadlineList>();
     for (const b of deps.bots) {
@@ -169,10 +169,13 @@ export class Pipeline implements Dispatcher {
       job.tracked = this.#scope.own("job", room.label);
       bot.deadlines.add(job);
       try {
-        (r as Promise<HandlerResult>).then(
-          (v) => this.#settled(job, bot, v),
-          (err) => this.#settledWithError(job, bot, err),
-        );
+        (r as Promise<HandlerResult>)
+          .then(
+            (v) => this.#settled(job, bot, v),
+            (err) => this.#settledWithError(job, bot, err),
+          )
+          // A bug in settling must not become an unhandled rejection (the runtime would exit).
+          .then(undefined, (err) => this.#log.error("pipeline error after a handler settled", { error: err }));
       } catch (err) {
         this.#settledWithError(job, bot, err); // a hand-made thenable whose then() throws
       }
@@ -194,10 +197,16 @@ export class Pipeline implements Dispatcher {
   }
 
   #complete(job: Job, r: HandlerResult): void {
+    let items: ReplyItem[];
+    try {
+      items = normalizeResult(r);
+    } catch (err) {
+      return this.#fail(job, err); // a malformed reply item
+    }
     this.#done(job);
     this.#free(job);
     this.#completed++;
-    this.#replies.send(job.inbound.origin, normalizeResult(r));
+    this.#replies.send(job.inbound.origin, items, job);
     this.#pump();
   }
 
@@ -216,6 +225,7 @@ export class Pipeline implements Dispatcher {
   #onTimeout(job: Job): void {
     if (job.state !== "running") return;
     job.state = "zombie";
+    job.timedOut = true; // its reply items still waiting for a gap are dropped
     this.#free(job);
     this.#timeouts++;
     this.#zombies.add(job);
@@ -248,7 +258,7 @@ export class Pipeline implements Dispatcher {
   /** BotContext.reply(): only while the job still owns its slot; after a timeout it is discarded. */
   replyFrom(job: Job, items: ReplyItem | ReplyItem[]): boolean {
     if (job.state !== "running" || this.#closed) return false;
-    return this.#replies.send(job.inbound.origin, normalizeResult(items));
+    return this.#replies.send(job.inbound.origin, normalizeResult(items), job);
   }
 
   #onDrop(e: QueueEntry, reason: DropReason): void {
@@ -307,7 +317,7 @@ export class Pipeline implements Dispatcher {
       zombies: { count: this.#zombies.size, cap: this.#o.maxZombies, list },
       jobDurationMs: { buckets: [...d.buckets], cumulative: d.cumulative(), sum: d.sum, count: d.count },
       failures: { ...this.#failures },
-      replies: { sent: this.#replies.counters.sent, undeliverable: this.#replies.counters.undeliverable, pending: this.#replies.pending },
+      replies: { ...this.#replies.counters, pending: this.#replies.pending },
       stalled: this.#zombies.size >= this.#o.maxZombies,
       workers: this.#o.workers,
       dedupeEntries: this.#dedupe.size,
@@ -332,6 +342,9 @@ export class Pipeline implements Dispatcher {
     }
     for (const z of this.#zombies) z.state = "done";
     this.#zombies.clear();
+    // Every job is gone: the slot counts say so (stats() is still read during shutdown).
+    this.#inFlight = 0;
+    for (const b of this.#bots.values()) b.slots.inFlight = 0;
     this.#scope.close("shutdown"); // releases every job's tracking entry and the timers
     this.#replies.cancelled();
     this.#scheduler.clear();

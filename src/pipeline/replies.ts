@@ -1,16 +1,25 @@
 import type { HandlerResult, ReplyItem } from "../bot/types.ts";
 import { NO_REPLY } from "../bot/types.ts";
+import { BotgateError } from "../errors.ts";
 import type { Scope } from "../resources/scope.ts";
+import { roomKey } from "./limits.ts";
 import type { Outbound, ReplyOrigin } from "./types.ts";
 
 const NONE: ReplyItem[] = [];
 
+/** A sendable item, checked (a handler is user code: a bad `mediaWaitTime` must fail its job, not the encoder). */
 function sendable(it: unknown): it is ReplyItem {
-  const text = typeof it === "string" ? it : (it as { text?: unknown } | null)?.text;
-  return typeof text === "string" && text.length > 0 && text !== NO_REPLY;
+  if (typeof it === "string") return it.length > 0 && it !== NO_REPLY;
+  if (it === null || typeof it !== "object") return false;
+  const { text, mediaWaitTime } = it as { text?: unknown; mediaWaitTime?: unknown };
+  if (typeof text !== "string" || text.length === 0 || text === NO_REPLY) return false;
+  if (mediaWaitTime !== undefined && mediaWaitTime !== null && !(typeof mediaWaitTime === "number" && Number.isFinite(mediaWaitTime) && mediaWaitTime >= 0)) {
+    throw new BotgateError("HANDLER_FAILED", "reply item: mediaWaitTime must be a non-negative number of milliseconds");
+  }
+  return true;
 }
 
-/** Result of a handler -> the items to send (`@no-reply`, empties and non-text dropped). */
+/** Result of a handler -> the items to send (`@no-reply`, empties and non-text dropped); throws HANDLER_FAILED for a malformed item. */
 export function normalizeResult(r: HandlerResult): ReplyItem[] {
   if (r === undefined || r === null) return NONE;
   if (typeof r === "string") return r.length > 0 && r !== NO_REPLY ? [r] : NONE;
@@ -21,59 +30,105 @@ export function normalizeResult(r: HandlerResult): ReplyItem[] {
 export interface ReplyCounters {
   sent: number;
   undeliverable: number;
+  /** Items of a job that timed out while they waited for their gap: not sent. */
+  discarded: number;
+}
+
+/** Whose reply an item is: once that job has timed out, its waiting items are not sent. */
+export interface ReplyOwner {
+  readonly timedOut: boolean;
+}
+
+interface Waiting {
+  origin: ReplyOrigin;
+  item: ReplyItem;
+  owner: ReplyOwner | null;
 }
 
 /**
  * Sends replies. A list goes out as separate messages `gapMs` apart (the
- * original server's 1 s): the first at once, the rest on timers owned by the
+ * original server's 1 s): the first at once, the rest on a timer owned by the
  * pipeline's scope, so no worker waits and shutdown cancels what is pending.
- * Media items (`MEDIA_URL:` / `IMAGE_BASE64:` text, `mediaWaitTime`) pass through untouched.
+ * Per room, replies leave in the order they were handed over: while a room has
+ * items waiting, later replies to it queue behind them (same gap). Media items
+ * (`MEDIA_URL:` / `IMAGE_BASE64:` text, `mediaWaitTime`) pass through untouched.
  */
 export class ReplySender {
-  readonly counters: ReplyCounters = { sent: 0, undeliverable: 0 };
+  readonly counters: ReplyCounters = { sent: 0, undeliverable: 0, discarded: 0 };
   /** Items waiting for their gap timer. */
   pending = 0;
+  /** Rooms with items waiting, by room key (bot + channel or room name). */
+  readonly #waiting = new Map<string, Waiting[]>();
 
   constructor(
     private readonly outbound: Outbound,
     private readonly gapMs: number,
     private readonly scope: Scope,
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Returns false if the first item could not be routed to a device. */
-  send(origin: ReplyOrigin, items: ReplyItem[]): boolean {
+  /** Returns false if the first item could not be routed to a device (items queued behind others count as sent). */
+  send(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner | null = null): boolean {
     if (items.length === 0) return true;
-    if (items.length === 1 || this.gapMs === 0) return this.#deliver(origin, items);
-    const ok = this.#deliver(origin, items.slice(0, 1));
-    this.#later(origin, items, 1);
+    // The common case, one reply and no room waiting: no key to build.
+    if (items.length === 1 && (this.gapMs === 0 || this.#waiting.size === 0)) return this.#deliver(origin, items);
+    if (this.gapMs === 0) {
+      let ok = true;
+      for (const it of items) ok = this.#deliver(origin, [it]) && ok; // each counted as it went
+      return ok;
+    }
+    const key = roomKey(origin.botName, origin.room, origin.channelId);
+    let queue = this.#waiting.get(key);
+    let first = 0;
+    let ok = true;
+    if (queue === undefined) {
+      ok = this.#deliver(origin, [items[0]!]);
+      if (items.length === 1) return ok;
+      first = 1;
+      this.#waiting.set(key, (queue = []));
+      this.#arm(key, queue);
+    }
+    for (let i = first; i < items.length; i++) queue.push({ origin, item: items[i]!, owner });
+    this.pending += items.length - first;
     return ok;
   }
 
-  #later(origin: ReplyOrigin, items: ReplyItem[], i: number): void {
-    const left = items.length - i;
-    this.pending += left;
-    this.scope.timeout(
-      this.gapMs,
-      () => {
-        this.pending -= left;
-        this.#deliver(origin, items.slice(i, i + 1));
-        if (i + 1 < items.length) this.#later(origin, items, i + 1);
-      },
-      "reply-gap",
-    );
+  #arm(key: string, queue: Waiting[]): void {
+    this.scope.timeout(this.gapMs, () => this.#next(key, queue), "reply-gap");
   }
 
-  #deliver(origin: ReplyOrigin, items: ReplyItem[]): boolean {
-    if (this.outbound.deliver(origin, items)) {
-      this.counters.sent += items.length;
-      return true;
+  /** One gap passed: the room's next item goes (a timed-out job's items are dropped on the way). */
+  #next(key: string, queue: Waiting[]): void {
+    while (queue.length > 0) {
+      const w = queue.shift()!;
+      this.pending--;
+      if (w.owner?.timedOut) {
+        this.counters.discarded++;
+        continue;
+      }
+      this.#deliver(w.origin, [w.item]);
+      break;
     }
-    this.counters.undeliverable += items.length;
-    return false;
+    if (queue.length > 0) this.#arm(key, queue);
+    else this.#waiting.delete(key);
+  }
+
+  /** One item (a one-item array). */
+  #deliver(origin: ReplyOrigin, one: ReplyItem[]): boolean {
+    let ok = false;
+    try {
+      ok = this.outbound.deliver(origin, one);
+    } catch (err) {
+      this.onError(err); // a bug below us must not escape into a timer or a handler's promise
+    }
+    if (ok) this.counters.sent++;
+    else this.counters.undeliverable++;
+    return ok;
   }
 
   /** Shutdown: the scope's close cancels the timers; forget what they held. */
   cancelled(): void {
+    this.#waiting.clear();
     this.pending = 0;
   }
 }

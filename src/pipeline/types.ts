@@ -51,7 +51,7 @@ export interface PipelineStats {
   /** Failed jobs by error code (HANDLER_FAILED, WEBHOOK_FAILED, WEBHOOK_BAD_ANSWER, ...). */
   failures: Record<string, number>;
   /** Reply messages handed to the gateway, ones it could not route, and ones waiting for their gap timer. */
-  replies: { sent: number; undeliverable: number; pending: number };
+  replies: { sent: number; undeliverable: number; discarded: number; pending: number };
   /** True while zombies are at the cap: no new job starts until one settles. */
   stalled: boolean;
   workers: number;

@@ -213,3 +213,80 @@ describe("worker pool: handlers cannot hurt the pipeline", () => {
     expect(tp.pipeline.stats().dropped.shutdown).toBe(4);
   });
 });
+
+describe("worker pool: handler mistakes that used to escape", () => {
+  test("a rejection String() cannot convert, and a bigint mediaWaitTime: failures, not a dead process", async () => {
+    const nasty = Object.create(null); // String(nasty) throws
+    t = pipelineWith({
+      rejects: async () => Promise.reject(nasty),
+      bigint: () => ({ text: "x", mediaWaitTime: 1n as unknown as number }),
+      asyncBigint: async () => [{ text: "y", mediaWaitTime: 2n as unknown as number }],
+      ok: () => "pong",
+    });
+    for (const bot of ["rejects", "bigint", "asyncBigint", "ok"]) t.pipeline.submit(inbound({ bot, room: bot }));
+    await waitUntil(() => t!.pipeline.stats().failed === 3, 3000, "three failures");
+    expect(t.pipeline.stats().failures).toEqual({ HANDLER_FAILED: 3 });
+    expect(t.out.texts).toEqual(["pong"]);
+    expect(t.pipeline.stats().inFlight).toBe(0);
+  });
+
+  test("a job deadline timer keeps firing for the jobs behind one whose handling went wrong", async () => {
+    t = pipelineWith({ bot: (m) => (m.text === "sync" ? { text: "x", mediaWaitTime: 1n as unknown as number } : new Promise(() => {})) }, { workers: 2, jobTimeoutMs: 100 });
+    t.pipeline.submit(inbound({ text: "hangA", room: "a" }));
+    t.pipeline.submit(inbound({ text: "hangB", room: "b" }));
+    t.pipeline.submit(inbound({ text: "sync", room: "c" })); // queued: starts inside the first timeout's callback
+    await waitUntil(() => t!.pipeline.stats().timeouts === 2 && t!.pipeline.stats().failed === 1, 3000, "both timeouts and the failure");
+    expect(t.pipeline.stats().inFlight).toBe(0);
+  });
+
+  test("an Outbound that throws is counted as undeliverable; nothing escapes into the gap timers", async () => {
+    t = pipelineWith({ bot: () => ["one", "two"] }, { replyGapMs: 10 });
+    t.out.deliver = () => {
+      throw new Error("encoder bug");
+    };
+    t.pipeline.submit(inbound());
+    await waitUntil(() => t!.pipeline.stats().replies.undeliverable === 2, 3000, "both items counted");
+    expect(t.pipeline.stats().replies).toMatchObject({ sent: 0, pending: 0 });
+  });
+});
+
+describe("worker pool: replies and order", () => {
+  test("with perRoomConcurrency 1, a room's replies leave in order: a later job waits behind the gap of an earlier list", async () => {
+    t = pipelineWith({ bot: (m) => (m.text === "list" ? ["first-1", "first-2"] : "second") }, { perRoomConcurrency: 1, replyGapMs: 30 });
+    t.pipeline.submit(inbound({ text: "list", room: "방" }));
+    t.pipeline.submit(inbound({ text: "next", room: "방" }));
+    t.pipeline.submit(inbound({ text: "next", room: "다른 방" })); // another room is not held back
+    expect(t.out.texts).toEqual(["first-1", "second"]);
+    await t.out.waitFor(4);
+    expect(t.out.deliveries.filter((d) => d.origin.room === "방").map((d) => d.items[0])).toEqual(["first-1", "first-2", "second"]);
+    const d = t.out.deliveries.filter((x) => x.origin.room === "방");
+    expect(d[2]!.at - d[1]!.at).toBeGreaterThanOrEqual(25); // the gap holds between jobs too
+  });
+
+  test("reply items still waiting for their gap are dropped once their job times out", async () => {
+    const hold = deferred();
+    t = pipelineWith(
+      {
+        bot: async (_m, ctx) => {
+          ctx.reply(["early", "late"]);
+          await hold.promise; // then hangs past the deadline
+        },
+      },
+      { jobTimeoutMs: 60, replyGapMs: 150 },
+    );
+    t.pipeline.submit(inbound());
+    await waitUntil(() => t!.pipeline.stats().replies.discarded === 1, 3000, "the late item discarded");
+    expect(t.out.texts).toEqual(["early"]);
+    expect(t.pipeline.stats().timeouts).toBe(1);
+    hold.resolve();
+  });
+
+  test("close(): in-flight counts go back to zero with the jobs", async () => {
+    t = pipelineWith({ bot: () => new Promise(() => {}) }, { workers: 3 });
+    for (const room of ["a", "b", "c"]) t.pipeline.submit(inbound({ room }));
+    expect(t.pipeline.stats().inFlight).toBe(3);
+    await t.pipeline.close();
+    const s = t.pipeline.stats();
+    expect([s.inFlight, s.inFlightPerBot, s.inFlightPerRoom]).toEqual([0, { bot: 0 }, {}]);
+  });
+});

@@ -146,4 +146,14 @@ describe("inbound dedupe", () => {
     t.pipeline.submit(inbound({ logId: "id999" }));
     expect(t.pipeline.stats().dropped.duplicate).toBe(1);
   });
+
+  test("the dedupe cap holds for all bots together, each bot getting an equal share", () => {
+    const bots = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`bot${i}`, () => undefined]));
+    t = pipelineWith(bots, { dedupeMaxEntries: 1000 });
+    for (let b = 0; b < 10; b++) for (let i = 0; i < 1000; i++) t.pipeline.submit(inbound({ bot: `bot${b}`, logId: `id${i}` }));
+    expect(t.pipeline.stats().dedupeEntries).toBeLessThanOrEqual(1000);
+    expect(t.pipeline.stats().dedupeEntries).toBeGreaterThanOrEqual(500); // each bot still remembers its recent ids
+    t.pipeline.submit(inbound({ bot: "bot3", logId: "id999" }));
+    expect(t.pipeline.stats().dropped.duplicate).toBe(1);
+  });
 });
