@@ -120,7 +120,11 @@ class Checker {
   }
   str(o: Obj, key: string, path: string, def: string, opts: { min?: number; max?: number } = {}): string {
     const v = o[key];
-    if (v === undefined) return def;
+    if (v === undefined) {
+      // A default that would fail the check is no default: the setting is required (bot secret, salt, name, URLs, TLS files).
+      if (def.length < (opts.min ?? 0)) this.fail(`${path}.${key}`, "required");
+      return def;
+    }
     if (typeof v !== "string") {
       this.fail(`${path}.${key}`, "must be a string");
       return def;
@@ -278,6 +282,7 @@ export function parseConfig(raw: unknown): Config {
   return cfg;
 }
 
+/** A loopback address literal, or localhost ("127.evil.example" is a name that could resolve anywhere). */
 export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -58,6 +58,20 @@ describe("config", () => {
     expect(errs.some((e) => e.startsWith("idleTimeoutMs:"))).toBe(true);
   });
 
+  test("required settings are required: a bot without secret or salt would accept HMACs made with an empty key", () => {
+    expect(errorsOf({ bots: [{ name: "B", autoApprove: true }] })).toEqual(["bots[0].secret: required", "bots[0].salt: required"]);
+    expect(errorsOf({ bots: [{ secret: bot.secret, salt: "s" }] })).toEqual(["bots[0].name: required"]);
+    expect(errorsOf({ bots: [{ ...bot, webhook: {} }] })).toEqual(["bots[0].webhook.url: required", "bots[0].webhook.secret: required"]);
+    expect(errorsOf({ bots: [bot], listen: { tls: {} } })).toEqual(["listen.tls.certFile: required", "listen.tls.keyFile: required"]);
+    expect(errorsOf({ bots: [bot], store: { kind: "mysql" } })).toEqual(["store.url: required"]);
+  });
+
+  test("loopback means a loopback address, not a host name that starts with 127.", () => {
+    expect(errorsOf({ admin: { host: "127.evil.example" } })).toEqual(["admin.token: required when admin.host (127.evil.example) is not a loopback address"]);
+    expect(errorsOf({ admin: { host: "127.0.0.2" } })).toEqual([]);
+    expect(errorsOf({ admin: { host: "::1" } })).toEqual([]);
+  });
+
   test("an admin token that cannot travel in an HTTP header is refused", () => {
     for (const token of ["관리자토큰관리자토큰관리자토큰관리자", "  spaced-token-0123456789  ", "tab\ttoken-0123456789"]) {
       expect(errorsOf({ admin: { token } })).toEqual(["admin.token: must be printable ASCII without spaces (it is sent in an HTTP header)"]);
