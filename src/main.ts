@@ -4,7 +4,7 @@ import { networkInterfaces } from "node:os";
 import { startApp } from "./app.ts";
 import { DEFAULT_CONFIG_PATH, loadConfig, writeStarterConfig } from "./config/load.ts";
 import { BotgateError } from "./errors.ts";
-import { createLogger } from "./log/logger.ts";
+import { createLogger, scrub } from "./log/logger.ts";
 
 const HELP = `botgate - gateway server for MessengerBot R (KakaoTalk) bots
 
@@ -79,8 +79,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err) => {
-    if (err instanceof BotgateError) console.error(`botgate: ${err.message}`);
-    else console.error("botgate: failed to start:", err);
+    if (err instanceof BotgateError || (err instanceof Error && err.name === "StoreError")) console.error(`botgate: ${scrub(err.message)}`);
+    // Scrubbed: a driver's error may quote a connection URL with its password.
+    else console.error(`botgate: failed to start: ${scrub(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
     process.exit(1);
   },
 );

@@ -15,8 +15,9 @@ const SECRET_KEY = /secret|salt|token|signature|password|authorization/i;
 const MAX_DEPTH = 4;
 
 /** Credentials that can hide inside text: bearer tokens, passwords in URLs. */
-function scrub(s: string): string {
-  return s.replace(/(bearer\s+)\S+/gi, "$1[redacted]").replace(/(\/\/[^:/@\s]+:)[^@/\s]+@/g, "$1[redacted]@");
+/** Bearer tokens and URL passwords (also ones with an unescaped "/" or "#" that make the URL unparsable) become [redacted]. */
+export function scrub(s: string): string {
+  return s.replace(/(bearer\s+)\S+/gi, "$1[redacted]").replace(/(\/\/[^:/@\s]+:)[^@\s]+@/g, "$1[redacted]@");
 }
 
 function clean(v: unknown, depth: number): unknown {

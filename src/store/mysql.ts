@@ -55,8 +55,9 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<DeviceSto
   let url: URL;
   try {
     url = new URL(opts.url);
-  } catch (cause) {
-    throw new StoreError("mysql url is not a valid URL", { cause });
+  } catch {
+    // No cause attached: the parser's error quotes the whole URL, password included.
+    throw new StoreError("mysql url is not a valid URL (characters like / # ? @ in the password must be percent-encoded)");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new StoreError(`mysql url must be http:// or https:// (PlanetScale HTTP API), got ${url.protocol}`);

@@ -35,6 +35,7 @@ describe("structured logs", () => {
     log.warn("request", { headers: { Authorization: `Bearer ${secret}` }, note: `got Bearer ${secret} from client` });
     log.error("store", { error: new Error(`connect https://user:${secret}@db.example/x failed`), url: `mysql://root:${secret}@host/db` });
     log.child({ apiToken: secret }).info("child");
+    log.error("unparsable", { note: `bad url https://user:${secret}/x#y@db.example` }); // "/" or "#" in the password
     for (const l of lines) expect(l).not.toContain(secret);
     expect(JSON.parse(lines[0]!).admin).toEqual({ host: "127.0.0.1", token: "[redacted]" });
     expect(JSON.parse(lines[2]!).url).toBe("mysql://root:[redacted]@host/db");

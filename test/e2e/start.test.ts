@@ -31,6 +31,17 @@ describe("bun start", () => {
     expect(err).toContain("bots[0].secret: must be at least 16 characters");
   });
 
+  test("a MySQL URL that cannot be parsed is refused without printing its password", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-url-"));
+    await Bun.write(join(dir, "c.json"), JSON.stringify({ listen: { port: 0 }, admin: { enabled: false }, bots: [{ name: "b", secret: "0123456789abcdef0123", salt: "t" }] }));
+    // an unescaped "/" in a generated password makes the URL unparsable
+    const p = Bun.spawn(["bun", MAIN, "--config", "c.json"], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, BOTGATE_MYSQL_URL: "https://user:pa/ss-w0rd@db.example" } });
+    const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+    expect(await p.exited).toBe(1);
+    expect(err).toContain("mysql url is not a valid URL");
+    expect(out + err).not.toContain("pa/ss-w0rd");
+  });
+
   test("first start writes a config, prints the phone settings, serves a phone, stops on SIGTERM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "botgate-first-"));
     proc = Bun.spawn(["bun", MAIN], { cwd: dir, stdout: "pipe", stderr: "inherit", env: { ...process.env, BOTGATE_PORT: "0", BOTGATE_ADMIN_PORT: "0", BOTGATE_CONFIG: "" } });
