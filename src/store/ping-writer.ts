@@ -5,6 +5,7 @@
 import type { Logger } from "../log/logger.ts";
 import { RateGate } from "../log/rate-gate.ts";
 import { StoreError, type DeviceStore, type PingRecord } from "./types.ts";
+import * as v from "./validate.ts";
 
 export interface PingWriterOptions {
   /** Pings per recordPings call; a full batch is written at once. */
@@ -25,7 +26,7 @@ export interface PingWriterStats {
   /** recordPings calls that failed; their pings are lost (not retried) and counted in failedPings. */
   failedBatches: number;
   failedPings: number;
-  /** Refused by the store as invalid input (validate.ts); the rest of their batch is then written ping by ping. */
+  /** Refused by the store as invalid input (validate.ts); the rest of their batch is written without them. */
   invalid: number;
 }
 
@@ -80,8 +81,8 @@ export class PingWriter {
       this.#note("closed", "ping added after the ping writer was closed; dropped");
       return;
     }
-    // Not validated here: the store validates every batch (once), and a batch it
-    // refuses as invalid input is retried ping by ping, so one bad ping loses only itself.
+    // Not validated here: the store validates every batch (once); a batch it refuses
+    // as invalid input is checked here ping by ping and written again without the bad ones.
     this.#items.push(p);
     if (this.#size > this.maxBuffered) {
       this.#take(1);
@@ -160,28 +161,42 @@ export class PingWriter {
     while (this.#size > 0 && budget > 0 && (all || this.#size >= this.maxBatch)) {
       const batch = this.#take(Math.min(this.maxBatch, budget));
       budget -= batch.length;
-      await this.#write(batch, batch.length > 1);
+      const ok = await this.#write(batch, true);
+      if (!ok && this.#closed && this.#size > 0) {
+        // Shutting down against a failing (or stalled) store: one timed-out batch is
+        // enough; the rest is dropped rather than holding the exit for every batch.
+        this.#dropped += this.#size;
+        this.#take(this.#size);
+        this.#note("closed", "store failing at shutdown; buffered pings dropped");
+      }
     }
   }
 
-  /** One recordPings call; `split`: if the store refuses the batch as invalid input, write its pings one by one. */
-  async #write(batch: PingRecord[], split: boolean): Promise<void> {
+  /**
+   * One recordPings call. `sift`: if the store refuses the batch as invalid input
+   * (stores validate all of it before any SQL, so nothing was written), drop the
+   * pings that fail validation and write the others in one more call.
+   */
+  async #write(batch: PingRecord[], sift: boolean): Promise<boolean> {
     try {
       await this.store.recordPings(batch);
       this.#written += batch.length;
+      return true;
     } catch (err) {
       if (err instanceof StoreError && err.invalidInput) {
-        // Stores validate the whole batch before any SQL, so nothing of it was written.
-        if (split) for (const p of batch) await this.#write([p], false);
-        else {
-          this.#invalid++;
+        const good = sift ? batch.filter(valid) : [];
+        const bad = batch.length - good.length;
+        if (bad > 0) {
+          this.#invalid += bad;
           this.#note("invalid", "invalid ping not stored", { error: err });
         }
-        return;
+        if (good.length > 0 && bad > 0) return this.#write(good, false);
+        if (bad > 0) return true;
       }
       this.#failedBatches++;
       this.#failedPings += batch.length;
       this.#note("failed", "could not store pings; batch lost", { error: err, batch: batch.length });
+      return false;
     }
   }
 
@@ -201,4 +216,13 @@ function positive(name: string, n: number): number {
 function nonNegative(name: string, n: number): number {
   if (!Number.isFinite(n) || n < 0) throw new RangeError(`PingWriter ${name} must be a number >= 0`);
   return n;
+}
+
+function valid(p: PingRecord): boolean {
+  try {
+    v.ping(p);
+    return true;
+  } catch {
+    return false;
+  }
 }

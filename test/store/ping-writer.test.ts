@@ -213,7 +213,7 @@ describe("PingWriter", () => {
     expect(w.stats).toMatchObject({ failedBatches: 1, failedPings: 1 });
   });
 
-  test("an invalid ping loses only itself: a refused batch is retried ping by ping", async () => {
+  test("an invalid ping loses only itself: a refused batch is written again without it, in one call", async () => {
     const store = new FakeStore();
     store.validate = true;
     const { lines, log } = capture();
@@ -223,7 +223,7 @@ describe("PingWriter", () => {
     w.add(ping(3, { monitoring: { big: "x".repeat(9000) } }));
     w.add(ping(4));
     await w.close();
-    expect(store.calls.map(ids)).toEqual([[1, -5, 3, 4], [1], [-5], [3], [4]]);
+    expect(store.calls.map(ids)).toEqual([[1, -5, 3, 4], [1, 4]]);
     expect(w.stats).toMatchObject({ buffered: 0, written: 2, invalid: 2, failedBatches: 0, failedPings: 0 });
     expect(lines.filter((l) => l.includes("invalid ping"))).toHaveLength(1); // throttled
   });
@@ -241,6 +241,21 @@ describe("PingWriter", () => {
     } finally {
       await store.close();
     }
+  });
+
+  test("close against a failing store gives up after one failed batch: the rest is dropped, not tried batch after batch", async () => {
+    const store = new FakeStore();
+    store.fail = new Error("request timed out");
+    const w = new PingWriter(store, { maxBatch: 2, flushMs: 60_000 }, capture().log);
+    for (let i = 0; i < 3; i++) w.add(ping(i)); // one full batch is written (and fails) at once
+    await store.calledTimes(1);
+    for (let i = 3; i < 7; i++) w.add(ping(i));
+    await w.close();
+    expect(store.calls.length).toBeLessThanOrEqual(3); // not all 4 batches
+    const st = w.stats;
+    expect(st.failedPings + st.dropped + st.written).toBe(7);
+    expect(st.dropped).toBeGreaterThanOrEqual(1);
+    expect(st.buffered).toBe(0);
   });
 
   test("close writes what is buffered, waits for the write in flight, leaves no timer, then drops", async () => {
