@@ -47,7 +47,18 @@ export async function startApp(config: Config, runtime: RuntimeAdapter, log: Log
     tracker: gateway.tracker,
     log: log.child({ component: "pipeline" }),
   });
-  const listener = runtime.listen({ hostname: config.listen.host, port: config.listen.port, tls: config.listen.tls ?? undefined }, (c) => gateway.accept(c));
+  // From here on a failure must undo what was started: the gateway (its timers, the pipeline) and our store.
+  const undo = async () => {
+    await gateway.shutdown();
+    if (!opts.store) await store.close();
+  };
+  let listener: TcpListener;
+  try {
+    listener = runtime.listen({ hostname: config.listen.host, port: config.listen.port, tls: config.listen.tls ?? undefined }, (c) => gateway.accept(c));
+  } catch (err) {
+    await undo(); // e.g. the port is taken
+    throw err;
+  }
   // Leak sweep and loop-lag sampling are owned by the gateway scope: they stop with it.
   const sweeper = new Sweeper(gateway.tracker, log);
   sweeper.start(gateway.scope, opts.sweepIntervalMs);
@@ -61,8 +72,7 @@ export async function startApp(config: Config, runtime: RuntimeAdapter, log: Log
       admin = startAdminServer(deps, runtime.serve, { host: config.admin.host, port: config.admin.port });
     } catch (err) {
       listener.stop();
-      await gateway.shutdown();
-      if (!opts.store) await store.close();
+      await undo();
       throw err;
     }
   }

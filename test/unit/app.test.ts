@@ -43,3 +43,32 @@ describe("startApp fails before it starts anything", () => {
     });
   }
 });
+
+describe("startApp undoes what it started when listening fails", () => {
+  test("the port is taken: the error surfaces; the store it opened is closed and the gateway's timers are gone", async () => {
+    const { readdirSync, readlinkSync } = await import("node:fs");
+    const { wheel } = await import("../../src/resources/timer-wheel.ts");
+    const s = setup({ admin: false });
+    const openFiles = () => readdirSync("/proc/self/fd").flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+    const timersBefore = wheel.live;
+    const runtime: RuntimeAdapter = {
+      listen: () => {
+        throw new Error("Failed to listen at 127.0.0.1:37888 (EADDRINUSE)");
+      },
+    };
+    try {
+      await expect(startApp(s.config, runtime, silentLogger)).rejects.toThrow("EADDRINUSE");
+      expect(existsSync(s.db)).toBe(true); // it was opened...
+      expect(openFiles().filter((f) => f.startsWith(s.db))).toEqual([]); // ...and closed again
+      expect(wheel.live).toBe(timersBefore);
+    } finally {
+      s.done();
+    }
+  });
+});
