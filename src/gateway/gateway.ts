@@ -13,7 +13,7 @@ import { RoomDirectory } from "./room-directory.ts";
 import { Session, type SessionHost } from "../session/session.ts";
 import { deviceKey } from "../store/retention.ts";
 import { PingWriter } from "../store/ping-writer.ts";
-import type { DeviceStatus, DeviceStore } from "../store/types.ts";
+import type { DeviceStatus, DeviceStore, HandshakeUpsert } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
 import type { Dispatcher, Outbound, ReplyOrigin } from "../pipeline/types.ts";
 
@@ -68,6 +68,8 @@ export class Gateway implements SessionHost, Outbound {
   #allClosed: Array<() => void> = [];
   /** An operator's status change that arrived while this handshake awaited the store: it wins over what the store returned. */
   readonly #statusWhileJoining = new WeakMap<Session, DeviceStatus>();
+  /** A takeover candidate's handshake fields: written to the store only once it proves the secret. */
+  readonly #unprovenFields = new WeakMap<Session, HandshakeUpsert>();
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -104,13 +106,19 @@ export class Gateway implements SessionHost, Outbound {
     }
     // Known before the store call, so an operator's action can find this phone while it joins.
     s.key = deviceKey(h.botName, h.deviceId);
+    const fields: HandshakeUpsert = { botName: h.botName, deviceId: h.deviceId, ipAddress: s.conn.remoteAddress, clientType: h.clientType, clientVersion: h.version, clientInfo: h.deviceInfo };
+    const initial: DeviceStatus = bot.autoApprove ? "approved" : "pending";
     let status: DeviceStatus;
+    let written = false;
     try {
-      const rec = await this.store.upsertOnHandshake(
-        { botName: h.botName, deviceId: h.deviceId, ipAddress: s.conn.remoteAddress, clientType: h.clientType, clientVersion: h.version, clientInfo: h.deviceInfo },
-        bot.autoApprove ? "approved" : "pending",
-      );
-      status = rec.status;
+      // The handshake is unsigned: while the device has a live session, a newcomer (maybe an
+      // impostor who only knows the id) reads the status and overwrites nothing until proven.
+      const known = this.sessions.get(s.key)?.isOpen ? await this.store.get(h.botName, h.deviceId) : null;
+      if (known !== null) status = known.status;
+      else {
+        status = (await this.store.upsertOnHandshake(fields, initial)).status;
+        written = true;
+      }
     } catch (err) {
       const e = toBotgateError(err, "STORE_UNAVAILABLE");
       if (e.code !== "BAD_REQUEST") this.log.error("device store failed during handshake", { bot: h.botName, device: h.deviceId, error: err });
@@ -131,8 +139,11 @@ export class Gateway implements SessionHost, Outbound {
     const approved = status === "approved";
     s.send(encode.handshakeComplete(true, approved, approved ? "device approved" : "device registered, waiting for approval"), "handshakeComplete");
     const current = this.sessions.get(key);
-    if (current === undefined || !current.isOpen) this.sessions.set(key, s);
-    else {
+    if (current === undefined || !current.isOpen) {
+      this.sessions.set(key, s);
+      if (!written) this.#writeFields(fields, initial); // the live session it deferred to has gone meanwhile
+    } else {
+      if (!written) this.#unprovenFields.set(s, fields);
       // The handshake is unsigned: anyone who saw a device id could send it.
       // A live session is only taken over once the newcomer proves it holds
       // the bot's secret with a signed event; an immediate ping invites one.
@@ -367,6 +378,11 @@ export class Gateway implements SessionHost, Outbound {
   /** A proven newcomer replaces the live session of its device. */
   #takeOver(s: Session): void {
     s.proven();
+    const fields = this.#unprovenFields.get(s);
+    if (fields !== undefined) {
+      this.#unprovenFields.delete(s);
+      this.#writeFields(fields, s.status);
+    }
     const old = this.sessions.get(s.key);
     if (old !== undefined && old !== s) {
       this.metrics.takeovers.inc();
@@ -374,6 +390,13 @@ export class Gateway implements SessionHost, Outbound {
       old.close("takeover", true);
     }
     this.sessions.set(s.key, s);
+  }
+
+  /** The deferred handshake upsert (its status answer is not needed any more); a failure is logged, not fatal. */
+  #writeFields(fields: HandshakeUpsert, initial: DeviceStatus): void {
+    this.store.upsertOnHandshake(fields, initial).then(undefined, (err) => {
+      this.log.warn("could not record the device's handshake fields", { bot: fields.botName, device: fields.deviceId, error: err });
+    });
   }
 
   #refuse(s: Session, h: HandshakeFrame, err: BotgateError, reason: string): void {

@@ -36,20 +36,22 @@ describe("session lifecycle", () => {
     second.destroy();
   });
 
-  test("a signed chat message from the newcomer also completes the takeover", async () => {
+  test("a signed chat message from the newcomer also completes the takeover; its handshake fields are recorded then", async () => {
     gw = await startTestGateway();
     const first = await connected(gw.port, "dev-t2");
-    const second = await connected(gw.port, "dev-t2");
+    const second = await connected(gw.port, "dev-t2", { version: "3.2.2" });
+    expect((await gw.app.gateway.store.get(BOT.name, "dev-t2"))!.clientVersion).toBe("3.2.1"); // not before the proof
     second.write(second.analyzeLine({ text: "!echo 새 연결" }));
     expect((await second.next((f) => f.event === "messageResponse")).data.text).toBe("새 연결");
     await first.waitClosed();
+    await until(async () => (await gw!.app.gateway.store.get(BOT.name, "dev-t2"))!.clientVersion === "3.2.2", 3000, "the proven newcomer's fields written");
     second.destroy();
   });
 
   test("an impostor who knows only the device id cannot hijack a live session", async () => {
     gw = await startTestGateway({ handshakeTimeoutMs: 300 });
     const phone = await connected(gw.port, "dev-victim");
-    const impostor = await LegacyPhone.connect(gw.port, identity("dev-victim", { secret: "guessed-secret-guessed-secret" }));
+    const impostor = await LegacyPhone.connect(gw.port, identity("dev-victim", { secret: "guessed-secret-guessed-secret", version: "6.6.6" }));
     expect((await impostor.handshake()).data.success).toBe(true);
     const challenge = await impostor.next((f) => f.event === "ping");
     impostor.write(impostor.pingLine(challenge.data.server_timestamp)); // wrong secret
@@ -57,6 +59,8 @@ describe("session lifecycle", () => {
     await impostor.waitClosed(3000); // proof deadline
     expect(gw.app.gateway.metrics.connectionsClosed.get("takeover_unproven")).toBe(1);
     expect(gw.app.gateway.metrics.takeovers.value).toBe(0);
+    // the impostor's unsigned handshake fields never reached the device's record
+    expect((await gw.app.gateway.store.get(BOT.name, "dev-victim"))!.clientVersion).toBe("3.2.1");
     phone.write(phone.analyzeLine({ text: "!ping" }));
     expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBe("pong!");
     phone.destroy();

@@ -39,17 +39,17 @@ export async function startTestGateway(raw: Record<string, unknown> = {}, opts: 
 }
 
 /** Poll a condition until true, failing after a deadline (for state not announced by an event). */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
 /** A scripted phone of the test bot, connected and past its handshake. */
-export async function connected(port: number, device: string): Promise<LegacyPhone> {
-  const phone = await LegacyPhone.connect(port, identity(device));
+export async function connected(port: number, device: string, over: Partial<PhoneIdentity> = {}): Promise<LegacyPhone> {
+  const phone = await LegacyPhone.connect(port, identity(device, over));
   await phone.handshake();
   return phone;
 }
