@@ -42,7 +42,12 @@ export interface BotContext {
   signal: AbortSignal;
   /** Epoch ms when `signal` fires for the deadline (the job's timeout). */
   deadline: number;
-  /** Send now, before returning (e.g. "working on it..."). Returns false if it could not be routed. */
+  /**
+   * Send now, before returning (e.g. "working on it..."); a list's later items follow
+   * `replyGapMs` apart and are dropped if the job times out first. Returns false if the
+   * first item could not be routed (or the job is no longer running); throws
+   * HANDLER_FAILED for a malformed item.
+   */
   reply(items: ReplyItem | ReplyItem[]): boolean;
 }
 

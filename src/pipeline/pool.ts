@@ -197,6 +197,7 @@ export class Pipeline implements Dispatcher {
   }
 
   #complete(job: Job, r: HandlerResult): void {
+    if (this.#closed) return this.#done(job); // the handler closed the pipeline: close() already let go of every slot
     let items: ReplyItem[];
     try {
       items = normalizeResult(r);
@@ -212,6 +213,7 @@ export class Pipeline implements Dispatcher {
 
   /** A throwing or rejecting handler: counted and logged, nothing sent (`@no-reply`), the others carry on. */
   #fail(job: Job, err: unknown): void {
+    if (this.#closed) return this.#done(job); // as in #complete
     this.#done(job);
     this.#free(job);
     this.#failed++;

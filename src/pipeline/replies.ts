@@ -2,7 +2,6 @@ import type { HandlerResult, ReplyItem } from "../bot/types.ts";
 import { NO_REPLY } from "../bot/types.ts";
 import { BotgateError } from "../errors.ts";
 import type { Scope } from "../resources/scope.ts";
-import { roomKey } from "./limits.ts";
 import type { Outbound, ReplyOrigin } from "./types.ts";
 
 const NONE: ReplyItem[] = [];
@@ -39,26 +38,19 @@ export interface ReplyOwner {
   readonly timedOut: boolean;
 }
 
-interface Waiting {
-  origin: ReplyOrigin;
-  item: ReplyItem;
-  owner: ReplyOwner | null;
-}
-
 /**
  * Sends replies. A list goes out as separate messages `gapMs` apart (the
- * original server's 1 s): the first at once, the rest on a timer owned by the
+ * original server's 1 s): the first at once, the rest on timers owned by the
  * pipeline's scope, so no worker waits and shutdown cancels what is pending.
- * Per room, replies leave in the order they were handed over: while a room has
- * items waiting, later replies to it queue behind them (same gap). Media items
+ * Gaps are per list, as in the original server: a single reply is never held
+ * back, so another job's reply to the same room can come between a list's
+ * items. Items of a job that timed out meanwhile are dropped. Media items
  * (`MEDIA_URL:` / `IMAGE_BASE64:` text, `mediaWaitTime`) pass through untouched.
  */
 export class ReplySender {
   readonly counters: ReplyCounters = { sent: 0, undeliverable: 0, discarded: 0 };
   /** Items waiting for their gap timer. */
   pending = 0;
-  /** Rooms with items waiting, by room key (bot + channel or room name). */
-  readonly #waiting = new Map<string, Waiting[]>();
 
   constructor(
     private readonly outbound: Outbound,
@@ -67,50 +59,36 @@ export class ReplySender {
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Returns false if the first item could not be routed to a device (items queued behind others count as sent). */
+  /** Returns false if the first item could not be routed to a device. */
   send(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner | null = null): boolean {
     if (items.length === 0) return true;
-    // The common case, one reply and no room waiting: no key to build.
-    if (items.length === 1 && (this.gapMs === 0 || this.#waiting.size === 0)) return this.#deliver(origin, items);
+    if (items.length === 1) return this.#deliver(origin, items);
     if (this.gapMs === 0) {
       let ok = true;
       for (const it of items) ok = this.#deliver(origin, [it]) && ok; // each counted as it went
       return ok;
     }
-    const key = roomKey(origin.botName, origin.room, origin.channelId);
-    let queue = this.#waiting.get(key);
-    let first = 0;
-    let ok = true;
-    if (queue === undefined) {
-      ok = this.#deliver(origin, [items[0]!]);
-      if (items.length === 1) return ok;
-      first = 1;
-      this.#waiting.set(key, (queue = []));
-      this.#arm(key, queue);
-    }
-    for (let i = first; i < items.length; i++) queue.push({ origin, item: items[i]!, owner });
-    this.pending += items.length - first;
+    const ok = this.#deliver(origin, [items[0]!]);
+    this.#later(origin, items, 1, owner);
     return ok;
   }
 
-  #arm(key: string, queue: Waiting[]): void {
-    this.scope.timeout(this.gapMs, () => this.#next(key, queue), "reply-gap");
-  }
-
-  /** One gap passed: the room's next item goes (a timed-out job's items are dropped on the way). */
-  #next(key: string, queue: Waiting[]): void {
-    while (queue.length > 0) {
-      const w = queue.shift()!;
-      this.pending--;
-      if (w.owner?.timedOut) {
-        this.counters.discarded++;
-        continue;
-      }
-      this.#deliver(w.origin, [w.item]);
-      break;
-    }
-    if (queue.length > 0) this.#arm(key, queue);
-    else this.#waiting.delete(key);
+  #later(origin: ReplyOrigin, items: ReplyItem[], i: number, owner: ReplyOwner | null): void {
+    const left = items.length - i;
+    this.pending += left;
+    this.scope.timeout(
+      this.gapMs,
+      () => {
+        this.pending -= left;
+        if (owner?.timedOut) {
+          this.counters.discarded += left; // nothing of a timed-out job is sent
+          return;
+        }
+        this.#deliver(origin, [items[i]!]);
+        if (i + 1 < items.length) this.#later(origin, items, i + 1, owner);
+      },
+      "reply-gap",
+    );
   }
 
   /** One item (a one-item array). */
@@ -128,7 +106,6 @@ export class ReplySender {
 
   /** Shutdown: the scope's close cancels the timers; forget what they held. */
   cancelled(): void {
-    this.#waiting.clear();
     this.pending = 0;
   }
 }

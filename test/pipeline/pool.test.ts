@@ -251,16 +251,28 @@ describe("worker pool: handler mistakes that used to escape", () => {
 });
 
 describe("worker pool: replies and order", () => {
-  test("with perRoomConcurrency 1, a room's replies leave in order: a later job waits behind the gap of an earlier list", async () => {
-    t = pipelineWith({ bot: (m) => (m.text === "list" ? ["first-1", "first-2"] : "second") }, { perRoomConcurrency: 1, replyGapMs: 30 });
+  test("gaps are per list: a later single reply to the room is not held back behind a list (no backlog can build)", async () => {
+    t = pipelineWith({ bot: (m) => (m.text === "list" ? ["l1", "l2"] : "single") }, { perRoomConcurrency: 1, replyGapMs: 200 });
     t.pipeline.submit(inbound({ text: "list", room: "방" }));
     t.pipeline.submit(inbound({ text: "next", room: "방" }));
-    t.pipeline.submit(inbound({ text: "next", room: "다른 방" })); // another room is not held back
-    expect(t.out.texts).toEqual(["first-1", "second"]);
-    await t.out.waitFor(4);
-    expect(t.out.deliveries.filter((d) => d.origin.room === "방").map((d) => d.items[0])).toEqual(["first-1", "first-2", "second"]);
-    const d = t.out.deliveries.filter((x) => x.origin.room === "방");
-    expect(d[2]!.at - d[1]!.at).toBeGreaterThanOrEqual(25); // the gap holds between jobs too
+    expect(t.out.texts).toEqual(["l1", "single"]); // at once, not after l2's gap
+    expect(t.pipeline.stats().replies.pending).toBe(1);
+    await t.out.waitFor(3);
+    expect(t.out.texts).toEqual(["l1", "single", "l2"]);
+  });
+
+  test("a handler that closes the pipeline: the counts close() reset stay at zero, nothing is left pending", async () => {
+    let p!: TestPipeline;
+    p = t = pipelineWith({
+      bot: (m) => {
+        void p.pipeline.close();
+        if (m.text === "throw") throw new Error("after close");
+        return ["a", "b"];
+      },
+    }, { replyGapMs: 50 });
+    t.pipeline.submit(inbound());
+    const s = t.pipeline.stats();
+    expect([s.inFlight, s.inFlightPerBot, s.replies.pending]).toEqual([0, { bot: 0 }, 0]);
   });
 
   test("reply items still waiting for their gap are dropped once their job times out", async () => {
