@@ -12,6 +12,7 @@ import { ResourceTracker } from "../resources/tracker.ts";
 import { RoomDirectory } from "./room-directory.ts";
 import { Session, type SessionHost } from "../session/session.ts";
 import { deviceKey } from "../store/retention.ts";
+import { handshake as validateHandshake } from "../store/validate.ts";
 import { PingWriter } from "../store/ping-writer.ts";
 import type { DeviceStatus, DeviceStore, HandshakeUpsert } from "../store/types.ts";
 import type { Connection, ConnectionHandler } from "../transport/types.ts";
@@ -113,7 +114,8 @@ export class Gateway implements SessionHost, Outbound {
     try {
       // The handshake is unsigned: while the device has a live session, a newcomer (maybe an
       // impostor who only knows the id) reads the status and overwrites nothing until proven.
-      const known = this.sessions.get(s.key)?.isOpen ? await this.store.get(h.botName, h.deviceId) : null;
+      // Checked as the upsert would check them, so a newcomer is refused for the same fields either way.
+      const known = this.sessions.get(s.key)?.isOpen ? (validateHandshake(fields), await this.store.get(h.botName, h.deviceId)) : null;
       if (known !== null) status = known.status;
       else {
         status = (await this.store.upsertOnHandshake(fields, initial)).status;

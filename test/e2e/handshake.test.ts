@@ -142,6 +142,19 @@ describe("handshake and chat over a real socket", () => {
     });
   }
 
+  test("fields the store refuses are refused the same way when the device already has a live session (takeover path)", async () => {
+    gw = await startTestGateway();
+    const live = await LegacyPhone.connect(gw.port, identity("dev-live"));
+    await live.handshake();
+    const newcomer = await LegacyPhone.connect(gw.port, identity("dev-live", { version: "3.2.1\u0000x" }));
+    newcomer.write(newcomer.handshakeLine());
+    expect((await newcomer.next((f) => f.event === "error")).data.code).toBe("HANDSHAKE_INVALID");
+    expect((await newcomer.next((f) => f.event === "handshakeComplete")).data.success).toBe(false);
+    await newcomer.waitClosed();
+    expect(gw.app.gateway.metrics.handshakesFailed.get("handshake_invalid")).toBe(1);
+    live.destroy();
+  });
+
   test("a device id the store refuses (surrounding spaces) is refused as an invalid handshake, not a store outage", async () => {
     gw = await startTestGateway();
     const phone = await LegacyPhone.connect(gw.port, identity("dev-2 "));
