@@ -331,7 +331,7 @@ export class Gateway implements SessionHost, Outbound {
       // A replay is rejected but not held against the connection: genuine phones
       // produce them (same-millisecond events; v3.2.0 re-queues a failed write twice).
       if (e.code !== "AUTH_REPLAY") s.authFailures++;
-      if (this.#authFailureLogs.pass(`${s.key}\u0000${e.code}`, Date.now())) {
+      if (this.#authFailureLogs.pass(`${s.key}\u0000${e.code}`)) {
         const repeats = this.#authFailureLogs.heldBack;
         this.log.warn("auth failure", { bot: s.botName, device: s.deviceId, address: s.address, reason: e.code, detail: e.message, failures: s.authFailures, ...(repeats > 0 ? { notLogged: repeats } : {}) });
       }
@@ -403,7 +403,7 @@ export class Gateway implements SessionHost, Outbound {
 
   #refuse(s: Session, h: HandshakeFrame, err: BotgateError, reason: string): void {
     this.metrics.handshakesFailed.inc(reason);
-    if (this.#refusalLogs.pass(`${h.botName}\u0000${h.deviceId}\u0000${reason}`, Date.now())) {
+    if (this.#refusalLogs.pass(`${h.botName}\u0000${h.deviceId}\u0000${reason}`)) {
       this.log.warn("handshake refused", { bot: h.botName, device: h.deviceId, address: s.address, reason, note: "repeats of this refusal are not logged for 60 s" });
     }
     s.refuseHandshake(err);

@@ -13,8 +13,12 @@ export class RateGate {
     readonly maxKeys: number,
   ) {}
 
-  /** True if `key` may pass at `now` (epoch ms); a refused call is counted in the next pass's heldBack. */
-  pass(key: string, now: number): boolean {
+  /**
+   * True if `key` may pass at `now` (ms; monotonic by default, so a wall-clock step
+   * back cannot silence a key for the length of the step); a refused call is counted
+   * in the next pass's heldBack.
+   */
+  pass(key: string, now: number = performance.now()): boolean {
     const e = this.#entries.get(key);
     if (e !== undefined && now - e.at < this.intervalMs) {
       e.held++;

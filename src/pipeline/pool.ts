@@ -281,14 +281,14 @@ export class Pipeline implements Dispatcher {
   /** Tell the dropped message's device (an `error` event the phone ignores), at most once a second per device. */
   #noticeFull(job: InboundJob): void {
     const o = job.origin;
-    if (!this.#notices.pass(o.key, Date.now())) return;
+    if (!this.#notices.pass(o.key)) return;
     this.#outbound.notifyDropped?.(o, new BotgateError("QUEUE_FULL", "server busy: a queued message was dropped"));
     this.#logThrottled("queue_full", "inbound queue full: dropped the oldest message of the busiest room", { bot: o.botName, room: o.room, depth: this.#queue.size });
   }
 
   #logThrottled(key: string, msg: string, fields: Record<string, unknown>): void {
     const g = this.#logs;
-    if (!g.pass(key, Date.now())) return;
+    if (!g.pass(key)) return;
     this.#log.warn(msg, g.heldBack > 0 ? { ...fields, suppressed: g.heldBack } : fields);
   }
 

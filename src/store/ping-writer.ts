@@ -202,7 +202,7 @@ export class PingWriter {
 
   /** Throttled warning with the running counters (never ping contents). */
   #note(kind: string, msg: string, fields: Record<string, unknown> = {}): void {
-    if (!this.#logGate.pass(kind, Date.now())) return;
+    if (!this.#logGate.pass(kind)) return;
     const { buffered, dropped, failedBatches, failedPings, invalid } = this.stats;
     this.log.warn(msg, { ...fields, buffered, dropped, failedBatches, failedPings, invalid });
   }

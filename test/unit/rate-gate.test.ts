@@ -15,6 +15,20 @@ describe("RateGate", () => {
     expect(g.heldBack).toBe(0);
   });
 
+  test("by default it runs on a monotonic clock: a wall-clock step back does not silence a key", () => {
+    const realNow = Date.now;
+    const g = new RateGate(5, 10);
+    try {
+      expect(g.pass("k")).toBe(true);
+      Date.now = () => realNow() - 3_600_000; // the wall clock steps back an hour
+      const t0 = performance.now();
+      while (performance.now() - t0 < 6) {} // the interval passes (a busy wait: no timers involved)
+      expect(g.pass("k")).toBe(true);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   test("bounded: past maxKeys the table starts over, so a forgotten key passes again", () => {
     const g = new RateGate(60_000, 3);
     for (const k of ["a", "b", "c"]) expect(g.pass(k, 0)).toBe(true);
