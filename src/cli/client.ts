@@ -52,5 +52,5 @@ export class AdminClient {
 
 /** The URL with any user:password@ part masked (error messages go to the terminal and to logs). */
 export function withoutCredentials(url: string): string {
-  return url.replace(/^(https?:\/\/)[^@/?#]*@/i, "$1***@");
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, "$1***@");
 }

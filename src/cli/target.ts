@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { applyEnv, DEFAULT_CONFIG_PATH, readConfigFile } from "../config/load.ts";
 import { DEFAULT_ADMIN_PORT } from "../config/options.ts";
 import { UsageError } from "./args.ts";
+import { withoutCredentials } from "./client.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -26,8 +27,8 @@ export function resolveTarget(flags: Map<string, string>, env: Env): Target {
   // An empty variable counts as unset, as the server's applyEnv treats it.
   let url = flags.get("url") ?? (env.BOTGATE_ADMIN_URL || null);
   let token = flags.get("token") ?? (env.BOTGATE_ADMIN_TOKEN || null);
-  if (url !== null && !/^https?:\/\//.test(url)) {
-    throw new UsageError(`admin URL must start with http:// or https:// (got "${url}" from ${flags.has("url") ? "--url" : "BOTGATE_ADMIN_URL"})`);
+  if (url !== null && !/^https?:\/\//i.test(url)) {
+    throw new UsageError(`admin URL must start with http:// or https:// (got "${withoutCredentials(url)}" from ${flags.has("url") ? "--url" : "BOTGATE_ADMIN_URL"})`);
   }
   if (url === null || token === null) {
     const path = flags.get("config") ?? env.BOTGATE_CONFIG ?? DEFAULT_CONFIG_PATH;

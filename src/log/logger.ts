@@ -15,9 +15,13 @@ const SECRET_KEY = /secret|salt|token|signature|password|authorization/i;
 const MAX_DEPTH = 4;
 
 /** Credentials that can hide inside text: bearer tokens, passwords in URLs. */
-/** Bearer tokens and URL passwords (also ones with an unescaped "/" or "#" that make the URL unparsable) become [redacted]. */
+/**
+ * Bearer tokens and URL passwords become [redacted], also passwords with an unescaped
+ * "/", "#" or "@" (which make the URL unparsable): everything from "user:" up to the
+ * last "@" of the word goes. "host:8080/path" is a port, not a password, and stays.
+ */
 export function scrub(s: string): string {
-  return s.replace(/(bearer\s+)\S+/gi, "$1[redacted]").replace(/(\/\/[^:/@\s]+:)[^@\s]+@/g, "$1[redacted]@");
+  return s.replace(/(bearer\s+)\S+/gi, "$1[redacted]").replace(/(\/\/[^:/@\s]+:)(?!\d{1,5}(?:[/?#\s]|$))\S*@/g, "$1[redacted]@");
 }
 
 function clean(v: unknown, depth: number): unknown {

@@ -29,6 +29,8 @@ describe("CLI target", () => {
     expect(resolveTarget(new Map([["config", path], ["token", "flag"], ["url", "https://x:2"]]), { BOTGATE_ADMIN_TOKEN: "env" })).toMatchObject({ url: "https://x:2", token: "flag" });
     expect(resolveTarget(new Map([["config", configFile({ host: "::1" })]]), {}).url).toBe("http://[::1]:37889");
     expect(() => resolveTarget(new Map([["url", "localhost:1"]]), {})).toThrow(UsageError);
+    expect(resolveTarget(new Map([["url", "HTTPS://gw.example:37889"], ["token", "t"]]), {}).url).toBe("HTTPS://gw.example:37889"); // schemes are case-insensitive
+    expect(() => resolveTarget(new Map([["url", "ftp://admin:s3cret@gw.example"]]), {})).toThrow('got "ftp://***@gw.example"'); // no password in the message
   });
 
   test("BOTGATE_ADMIN_HOST / BOTGATE_ADMIN_PORT apply as on the server, also without a config file", () => {
