@@ -396,9 +396,14 @@ export class Gateway implements SessionHost, Outbound {
 
   /** The deferred handshake upsert (its status answer is not needed any more); a failure is logged, not fatal. */
   #writeFields(fields: HandshakeUpsert, initial: DeviceStatus): void {
-    this.store.upsertOnHandshake(fields, initial).then(undefined, (err) => {
-      this.log.warn("could not record the device's handshake fields", { bot: fields.botName, device: fields.deviceId, error: err });
-    });
+    const task = this.scope.own("task", "device-fields"); // tracked while the write is out
+    this.store.upsertOnHandshake(fields, initial).then(
+      () => task.release(),
+      (err) => {
+        task.release();
+        this.log.warn("could not record the device's handshake fields", { bot: fields.botName, device: fields.deviceId, error: err });
+      },
+    );
   }
 
   #refuse(s: Session, h: HandshakeFrame, err: BotgateError, reason: string): void {
