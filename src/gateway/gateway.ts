@@ -114,8 +114,11 @@ export class Gateway implements SessionHost, Outbound {
     try {
       // The handshake is unsigned: while the device has a live session, a newcomer (maybe an
       // impostor who only knows the id) reads the status and overwrites nothing until proven.
-      // Checked as the upsert would check them, so a newcomer is refused for the same fields either way.
-      const known = this.sessions.get(s.key)?.isOpen ? (validateHandshake(fields), await this.store.get(h.botName, h.deviceId)) : null;
+      let known: { status: DeviceStatus } | null = null;
+      if (this.sessions.get(s.key)?.isOpen) {
+        validateHandshake(fields); // the upsert's checks: a newcomer is refused for the same fields either way
+        known = await this.store.get(h.botName, h.deviceId);
+      }
       if (known !== null) status = known.status;
       else {
         status = (await this.store.upsertOnHandshake(fields, initial)).status;
