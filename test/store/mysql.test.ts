@@ -139,6 +139,26 @@ describe("mysql specifics", () => {
     }
   });
 
+  test("a server in NO_BACKSLASH_ESCAPES mode: quotes and backslashes still round-trip (the proxy clears the flag per connection)", async () => {
+    await emptyTables();
+    const [{ mode }] = await admin.unsafe("SELECT @@GLOBAL.sql_mode AS mode");
+    // new connections (the proxy's) start in this mode; restored below
+    await admin.unsafe(`SET GLOBAL sql_mode = '${String(mode) ? `${mode},` : ""}NO_BACKSLASH_ESCAPES'`);
+    const p = proxy();
+    try {
+      const store = await openStore({ kind: "mysql", url: p.url });
+      const info = `it's a "quoted" \\ back\\slash, 한국어 😀`;
+      await store.upsertOnHandshake(hs({ clientInfo: info }), "pending");
+      expect((await store.get(hs().botName, hs().deviceId))!.clientInfo).toBe(info);
+      await store.recordPings([{ botName: hs().botName, deviceId: hs().deviceId, rttMs: 5, monitoring: { note: info }, at: new Date().toISOString() }]);
+      expect((await store.listPings(hs().botName, hs().deviceId, 1))[0]!.monitoring).toEqual({ note: info });
+      await store.close();
+    } finally {
+      await admin.unsafe(`SET GLOBAL sql_mode = '${mode}'`);
+      await p.stop();
+    }
+  });
+
   test("an idle-expired session is replaced transparently", async () => {
     await emptyTables();
     const p = proxy({ sessionIdleMs: 100 });

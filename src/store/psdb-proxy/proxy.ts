@@ -68,10 +68,28 @@ function encodeResult(res: RawResult) {
   };
 }
 
+const BACKSLASH_ESCAPES_ON = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))";
+
 export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
   const maxSessions = opts.maxSessions ?? 32;
   const sql = new SQL({ url: opts.mysqlUrl, adapter: "mysql", max: maxSessions, connectionTimeout: 10 });
-  const sessions = new SessionTable(sql as unknown as ConnPool, {
+  const pool = sql as unknown as ConnPool;
+  // The driver escapes quotes in values with backslashes, as PlanetScale expects. A server whose
+  // sql_mode has NO_BACKSLASH_ESCAPES would break on every quote (or store backslashes): each
+  // reserved connection clears that one flag for its session first.
+  const withBackslashEscapes: ConnPool = {
+    async reserve(options) {
+      const conn = await pool.reserve(options);
+      try {
+        await conn.unsafe(BACKSLASH_ESCAPES_ON).raw();
+      } catch (err) {
+        await conn.close().catch(() => {});
+        throw err;
+      }
+      return conn;
+    },
+  };
+  const sessions = new SessionTable(withBackslashEscapes, {
     idleMs: opts.sessionIdleMs ?? 60_000,
     maxSessions,
     reserveTimeoutMs: 10_000,
