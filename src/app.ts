@@ -39,6 +39,7 @@ export async function startApp(config: Config, runtime: RuntimeAdapter, log: Log
   const handlers = new Map<string, BotHandler>();
   for (const b of config.bots) handlers.set(b.name, b.webhook ? webhookHandler(b.name, b.webhook) : await loadHandler(b.handler));
   const store = opts.store ?? (await openStore(config.store));
+  for (const w of store.warnings ?? []) log.warn("device store", { note: w });
   const gateway = new Gateway({ config, store, log });
   gateway.dispatcher = new Pipeline({
     options: config.pipeline,

@@ -98,11 +98,24 @@ class MysqlStore implements DeviceStore {
     return r.rows[0] ? toDevice(r.rows[0]) : null;
   }
 
+  readonly warnings: string[] = [];
+
   /** Creates the session up front so concurrent first calls share it. */
   init(ddl: readonly string[]): Promise<void> {
     return guard("opening MySQL store", async () => {
       await this.conn.refresh();
       for (const stmt of ddl) await this.#q(stmt);
+      // CREATE TABLE IF NOT EXISTS keeps a table the legacy server made, with its collation.
+      const r = await this.#q<{ name: string; collation: string | null }>(
+        "SELECT COLUMN_NAME AS name, COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'kb_bot_devices' AND COLUMN_NAME IN ('bot_name', 'device_id') ORDER BY COLUMN_NAME",
+      );
+      const folding = r.rows.filter((c) => c.collation !== null && !/_(bin|cs)$/i.test(c.collation));
+      if (folding.length > 0) {
+        this.warnings.push(
+          `kb_bot_devices compares ${folding.map((c) => `${c.name} (${c.collation})`).join(" and ")} without regard to case: device ids that differ only in case are one device here. ` +
+            "For exact keys: ALTER TABLE kb_bot_devices CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+        );
+      }
     });
   }
 

@@ -63,6 +63,8 @@ export interface ListFilter {
 
 export interface DeviceStore {
   readonly kind: "sqlite" | "mysql";
+  /** Found while opening, worth an operator's attention (logged at start), e.g. a legacy table's key collation. */
+  readonly warnings?: readonly string[];
   /** Insert as `initialStatus` if new; if it exists update ip/client fields + updated_at, KEEP its status. Returns the row. */
   upsertOnHandshake(input: HandshakeUpsert, initialStatus: DeviceStatus): Promise<DeviceRecord>;
   get(botName: string, deviceId: string): Promise<DeviceRecord | null>;

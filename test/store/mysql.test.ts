@@ -159,6 +159,32 @@ describe("mysql specifics", () => {
     }
   });
 
+  test("a legacy table whose keys ignore case is used as it is, with a warning saying how to make keys exact", async () => {
+    await emptyTables();
+    const p = proxy();
+    try {
+      const fresh = await openStore({ kind: "mysql", url: p.url });
+      expect(fresh.warnings).toEqual([]); // our own schema: utf8mb4_bin
+      await fresh.close();
+      await emptyTables();
+      // as the legacy Python server's migration may have left it
+      await db.unsafe(`CREATE TABLE kb_bot_devices (
+        id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, bot_name VARCHAR(100) NOT NULL, device_id VARCHAR(128) NOT NULL,
+        ip_address VARCHAR(45) NULL, status ENUM('pending','approved','denied','revoked','blocked') NOT NULL DEFAULT 'pending',
+        client_type VARCHAR(50) NOT NULL, client_version VARCHAR(50) NOT NULL, client_info VARCHAR(1000) NULL,
+        descryption VARCHAR(1000) NULL, created_at DATETIME(3) NOT NULL, updated_at DATETIME(3) NOT NULL,
+        UNIQUE KEY uq_bot_device (bot_name, device_id)) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+      const legacy = await openStore({ kind: "mysql", url: p.url });
+      expect(legacy.warnings).toHaveLength(1);
+      expect(legacy.warnings![0]).toContain("bot_name (utf8mb4_general_ci) and device_id (utf8mb4_general_ci)");
+      expect(legacy.warnings![0]).toContain("COLLATE utf8mb4_bin");
+      await legacy.close();
+    } finally {
+      await p.stop();
+      await emptyTables();
+    }
+  });
+
   test("an idle-expired session is replaced transparently", async () => {
     await emptyTables();
     const p = proxy({ sessionIdleMs: 100 });

@@ -72,3 +72,22 @@ describe("startApp undoes what it started when listening fails", () => {
     }
   });
 });
+
+describe("startApp reports what the store found while opening", () => {
+  test("store warnings are logged at start", async () => {
+    const { openStore } = await import("../../src/store/open.ts");
+    const { createLogger } = await import("../../src/log/logger.ts");
+    const s = setup({ admin: false });
+    const store = await openStore({ kind: "sqlite", path: ":memory:" });
+    Object.defineProperty(store, "warnings", { value: ["keys of kb_bot_devices ignore case"] });
+    const lines: string[] = [];
+    const app = await startApp(s.config, s.runtime, createLogger("info", (l) => lines.push(l)), { store });
+    try {
+      expect(lines.some((l) => l.includes('"device store"') && l.includes("keys of kb_bot_devices ignore case"))).toBe(true);
+    } finally {
+      await app.stop();
+      await store.close();
+      s.done();
+    }
+  });
+});
