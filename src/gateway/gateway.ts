@@ -107,7 +107,7 @@ export class Gateway implements SessionHost, Outbound {
     }
     // Known before the store call, so an operator's action can find this phone while it joins.
     s.key = deviceKey(h.botName, h.deviceId);
-    const fields: HandshakeUpsert = { botName: h.botName, deviceId: h.deviceId, ipAddress: s.conn.remoteAddress, clientType: h.clientType, clientVersion: h.version, clientInfo: h.deviceInfo };
+    const fields: HandshakeUpsert = { botName: h.botName, deviceId: h.deviceId, ipAddress: storableAddress(s.conn.remoteAddress), clientType: h.clientType, clientVersion: h.version, clientInfo: h.deviceInfo };
     const initial: DeviceStatus = bot.autoApprove ? "approved" : "pending";
     let status: DeviceStatus;
     let written = false;
@@ -416,4 +416,14 @@ export class Gateway implements SessionHost, Outbound {
     }
     s.refuseHandshake(err);
   }
+}
+
+/**
+ * The peer address as the device record keeps it: without an IPv6 zone ("fe80::1%wlan0"
+ * for a phone on the LAN), which names the server's interface, not the phone, and
+ * could exceed the column's 45 characters (the handshake would be refused).
+ */
+export function storableAddress(address: string): string {
+  const zone = address.indexOf("%");
+  return zone < 0 ? address : address.slice(0, zone);
 }
