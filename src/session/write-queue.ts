@@ -50,8 +50,13 @@ export class WriteQueue {
     this.#owner = owner;
   }
 
-  /** Queue bytes; false when the queue is closed or just overflowed. */
+  /**
+   * Queue bytes; false when the queue is closed or just overflowed, or when this part
+   * alone is over the cap: it is refused and the queue stays open (a reply too big to
+   * ever fit says nothing about the peer reading slowly).
+   */
   write(bytes: Uint8Array): boolean {
+    if (bytes.length > this.#capBytes) return false;
     return this.#queue(bytes, bytes.length);
   }
 
@@ -62,7 +67,7 @@ export class WriteQueue {
    * always counted exactly against the cap.
    */
   writeLine(text: string): boolean {
-    if (this.#closed) return false;
+    if (this.#closed || text.length + 1 > this.#capBytes) return false; // too big alone: refused, as in write()
     if (!this.#blocked) return this.#queue(text, text.length + 1);
     const bytes = enc.encode(text + "\n");
     this.#owner.onEncoded?.(bytes.length);

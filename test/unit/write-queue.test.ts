@@ -89,6 +89,18 @@ describe("WriteQueue", () => {
     expect(q.pendingBytes).toBe(0);
   });
 
+  test("one part bigger than the whole cap is refused alone: the queue stays open, no overflow", async () => {
+    const c = new FakeConn();
+    let overflows = 0;
+    const q = new WriteQueue(c, 10, { onWriteOverflow: () => overflows++ });
+    expect(q.writeLine("x".repeat(10))).toBe(false); // 11 bytes with its LF
+    expect(q.write(new Uint8Array(11))).toBe(false);
+    expect(overflows).toBe(0);
+    expect(q.writeLine("ok")).toBe(true);
+    await tick();
+    expect(String.fromCharCode(...c.received)).toBe("ok\n");
+  });
+
   test("a closed socket (-1) closes the queue and releases waiters", async () => {
     const c = new FakeConn();
     c.closed = true;
