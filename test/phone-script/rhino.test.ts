@@ -267,7 +267,8 @@ describe("the v3.2.1 phone script, unmodified, under Rhino", () => {
     await Bun.sleep(200);
     gw = await startTestGateway({ listen: { host: "127.0.0.1", port } });
     await p.waitSent(ROOM, "큐에서 왔어요 📦");
-    expect(p.err.some((l) => l.includes("flushed 1 queued event(s)"))).toBe(true);
+    // stderr (the script's log) and stdout (SENT lines) are separate pipes: the log line may arrive second
+    await p.until(() => p.err.some((l) => l.includes("flushed 1 queued event(s)")), "the phone's log of the flushed queue");
     expect(p.sent).toEqual([{ room: ROOM, text: "큐에서 왔어요 📦" }]);
   }, TEST_TIMEOUT);
 });
