@@ -50,7 +50,15 @@ export class AdminClient {
   }
 }
 
-/** The URL with any user:password@ part masked (error messages go to the terminal and to logs). */
+/**
+ * The URL with any user:password@ part masked (error messages go to the terminal and to
+ * logs): everything before the last "@", after the scheme's "//" if there is one. A password
+ * with "/", "@" or a mistyped scheme ("admin:pw@host", "http:/u:pw@host") is masked too.
+ */
 export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, "$1***@");
+  const at = url.lastIndexOf("@");
+  if (at < 0) return url;
+  const slashes = url.indexOf("//");
+  const from = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+  return `${url.slice(0, from)}***${url.slice(at)}`;
 }

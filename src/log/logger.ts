@@ -14,14 +14,17 @@ const SECRET_KEY = /secret|salt|token|signature|password|authorization/i;
 
 const MAX_DEPTH = 4;
 
-/** Credentials that can hide inside text: bearer tokens, passwords in URLs. */
 /**
- * Bearer tokens and URL passwords become [redacted], also passwords with an unescaped
- * "/", "#" or "@" (which make the URL unparsable): everything from "user:" up to the
- * last "@" of the word goes. "host:8080/path" is a port, not a password, and stays.
+ * Credentials that can hide inside text: bearer tokens, and URL passwords, also ones with
+ * an unescaped "/", "#" or "@" (which make the URL unparsable): everything from "user:"
+ * (the user may be empty) up to the last "@" of the word goes. Safe over exact: a
+ * "host:port/path" with an "@" later in the word is cut too; one without an "@", or a
+ * bracketed IPv6 host, stays as it is.
  */
 export function scrub(s: string): string {
-  return s.replace(/(bearer\s+)\S+/gi, "$1[redacted]").replace(/(\/\/[^:/@\s]+:)(?!\d{1,5}(?:[/?#\s]|$))\S*@/g, "$1[redacted]@");
+  return s
+    .replace(/(bearer\s+)\S+/gi, "$1[redacted]")
+    .replace(/(\/\/[^:/@\s[\]]*:)(?!\d{1,5}(?:[/?#][^@\s]*)?(?:\s|$))\S*@/g, "$1[redacted]@");
 }
 
 function clean(v: unknown, depth: number): unknown {

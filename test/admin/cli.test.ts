@@ -31,6 +31,15 @@ describe("CLI target", () => {
     expect(() => resolveTarget(new Map([["url", "localhost:1"]]), {})).toThrow(UsageError);
     expect(resolveTarget(new Map([["url", "HTTPS://gw.example:37889"], ["token", "t"]]), {}).url).toBe("HTTPS://gw.example:37889"); // schemes are case-insensitive
     expect(() => resolveTarget(new Map([["url", "ftp://admin:s3cret@gw.example"]]), {})).toThrow('got "ftp://***@gw.example"'); // no password in the message
+    for (const url of ["admin:s3cret@gw.example:37889", "http:/admin:s3cret@gw.example", "ftp://admin:s3/cret@gw.example", "ftp://admin:s3@cret@gw.example"]) {
+      expect(() => resolveTarget(new Map([["url", url]]), {})).toThrow(UsageError);
+      try {
+        resolveTarget(new Map([["url", url]]), {});
+      } catch (e) {
+        expect((e as Error).message).not.toContain("s3");
+        expect((e as Error).message).toContain("***@");
+      }
+    }
   });
 
   test("BOTGATE_ADMIN_HOST / BOTGATE_ADMIN_PORT apply as on the server, also without a config file", () => {

@@ -37,12 +37,14 @@ describe("structured logs", () => {
     log.child({ apiToken: secret }).info("child");
     log.error("unparsable", { note: `bad url https://user:${secret}/x#y@db.example` }); // "/" or "#" in the password
     log.error("at sign", { note: `bad url https://user:${secret}@tail@db.example/x` }); // "@" in the password
-    log.info("port", { url: "http://hooks.local:8080/bot?notify=ops@example.com" }); // a port is not a password
+    log.error("digits", { note: `https://user:12345/${secret}@db.example` }); // a password that starts like a port
+    log.error("empty user", { url: `mysql://:${secret}@host/db` });
+    log.info("port", { url: "http://127.0.0.1:37889/api/stats" }); // a port is not a password
     for (const l of lines) expect(l).not.toContain(secret);
     expect(JSON.parse(lines[0]!).admin).toEqual({ host: "127.0.0.1", token: "[redacted]" });
     expect(JSON.parse(lines[2]!).url).toBe("mysql://root:[redacted]@host/db");
     expect(lines.some((l) => l.includes("tail@"))).toBe(false);
-    expect(JSON.parse(lines.at(-1)!).url).toBe("http://hooks.local:8080/bot?notify=ops@example.com");
+    expect(JSON.parse(lines.at(-1)!).url).toBe("http://127.0.0.1:37889/api/stats");
   });
 
   test("the level comes from config.log.level", async () => {
