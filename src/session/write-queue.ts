@@ -67,7 +67,10 @@ export class WriteQueue {
    * always counted exactly against the cap.
    */
   writeLine(text: string): boolean {
-    if (this.#closed || text.length + 1 > this.#capBytes) return false; // too big alone: refused, as in write()
+    if (this.#closed) return false;
+    // Too big alone (in UTF-8 bytes: up to 3 per UTF-16 unit): refused, as in write(). Only
+    // a long line is measured.
+    if (text.length * 3 + 1 > this.#capBytes && utf8Length(text) + 1 > this.#capBytes) return false;
     if (!this.#blocked) return this.#queue(text, text.length + 1);
     const bytes = enc.encode(text + "\n");
     this.#owner.onEncoded?.(bytes.length);
@@ -188,4 +191,19 @@ export class WriteQueue {
     this.#waiters = null;
     for (const r of w) r();
   }
+}
+
+/** UTF-8 length of a string, without encoding it (a lone surrogate counts 3, as its replacement character). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

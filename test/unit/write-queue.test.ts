@@ -101,6 +101,22 @@ describe("WriteQueue", () => {
     expect(String.fromCharCode(...c.received)).toBe("ok\n");
   });
 
+  test("the size that counts for 'too big alone' is UTF-8 bytes, blocked or not: a Korean line over the cap is refused, the queue stays open", async () => {
+    for (const blocked of [false, true]) {
+      const c = new FakeConn();
+      let overflows = 0;
+      const q = new WriteQueue(c, 64, { onWriteOverflow: () => overflows++ });
+      if (blocked) {
+        c.budget = 1;
+        q.write(new Uint8Array(2)); // a partial write: the queue is now blocked
+        await tick();
+      }
+      expect(q.writeLine("가".repeat(30))).toBe(false); // 30 UTF-16 units, 91 bytes with its LF
+      expect(q.writeLine("😀".repeat(10))).toBe(true); // 20 units, 41 bytes: fits
+      expect(overflows).toBe(0);
+    }
+  });
+
   test("a closed socket (-1) closes the queue and releases waiters", async () => {
     const c = new FakeConn();
     c.closed = true;
