@@ -105,18 +105,31 @@ class MysqlStore implements DeviceStore {
     return guard("opening MySQL store", async () => {
       await this.conn.refresh();
       for (const stmt of ddl) await this.#q(stmt);
-      // CREATE TABLE IF NOT EXISTS keeps a table the legacy server made, with its collation.
-      const r = await this.#q<{ name: string; collation: string | null }>(
-        "SELECT COLUMN_NAME AS name, COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'kb_bot_devices' AND COLUMN_NAME IN ('bot_name', 'device_id') ORDER BY COLUMN_NAME",
-      );
-      const folding = r.rows.filter((c) => c.collation !== null && !/_(bin|cs)$/i.test(c.collation));
-      if (folding.length > 0) {
-        this.warnings.push(
-          `kb_bot_devices compares ${folding.map((c) => `${c.name} (${c.collation})`).join(" and ")} without regard to case: device ids that differ only in case are one device here. ` +
-            "For exact keys: ALTER TABLE kb_bot_devices CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-        );
-      }
+      await this.#checkKeyCollation();
     });
+  }
+
+  /** CREATE TABLE IF NOT EXISTS keeps a table the legacy server made, with its collation: say so if keys ignore case. */
+  async #checkKeyCollation(): Promise<void> {
+    let rows: Array<{ name: string; collation: string | null }>;
+    try {
+      rows = (
+        await this.#q<{ name: string; collation: string | null }>(
+          "SELECT COLUMN_NAME AS name, COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'kb_bot_devices' AND COLUMN_NAME IN ('bot_name', 'device_id') ORDER BY COLUMN_NAME",
+        )
+      ).rows;
+    } catch (err) {
+      // Only a check: an endpoint without this view must not make the store unopenable.
+      this.warnings.push(`could not check the collation of kb_bot_devices: ${(err as Error)?.message ?? err}`);
+      return;
+    }
+    const folding = rows.filter((c) => c.collation !== null && !/_(bin|cs)$/i.test(c.collation));
+    if (folding.length > 0) {
+      this.warnings.push(
+        `kb_bot_devices compares ${folding.map((c) => `${c.name} (${c.collation})`).join(" and ")} without regard to case: device ids that differ only in case are one device here. ` +
+          "For exact keys: ALTER TABLE kb_bot_devices CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+      );
+    }
   }
 
   upsertOnHandshake(input: HandshakeUpsert, initialStatus: DeviceStatus): Promise<DeviceRecord> {

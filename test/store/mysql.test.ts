@@ -179,6 +179,18 @@ describe("mysql specifics", () => {
       expect(legacy.warnings![0]).toContain("bot_name (utf8mb4_general_ci) and device_id (utf8mb4_general_ci)");
       expect(legacy.warnings![0]).toContain("COLLATE utf8mb4_bin");
       await legacy.close();
+      // an endpoint that cannot answer the check (no information_schema): the store still opens, with a note
+      const noSchema: typeof fetch = Object.assign(
+        async (input: RequestInfo | URL, init?: RequestInit) =>
+          typeof init?.body === "string" && init.body.includes("information_schema")
+            ? Response.json({ session: null, error: { code: "NOT_FOUND", message: "information_schema is not available" } })
+            : fetch(input, init),
+        { preconnect: fetch.preconnect },
+      );
+      const opened = await openStore({ kind: "mysql", url: p.url, fetch: noSchema });
+      expect(opened.warnings).toEqual([expect.stringContaining("could not check the collation of kb_bot_devices")]);
+      await opened.healthCheck();
+      await opened.close();
     } finally {
       await p.stop();
       await emptyTables();
