@@ -80,8 +80,16 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     if (err instanceof BotgateError || (err instanceof Error && err.name === "StoreError")) console.error(`botgate: ${scrub(err.message)}`);
-    // Scrubbed: a driver's error may quote a connection URL with its password.
-    else console.error(`botgate: failed to start: ${scrub(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
+    else console.error(`botgate: failed to start: ${describeFailure(err)}`);
     process.exit(1);
   },
 );
+
+/** The error and its causes, scrubbed: a driver's error may quote a connection URL with its password. */
+function describeFailure(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(scrub(e instanceof Error ? (e.stack ?? e.message) : String(e)));
+  }
+  return parts.join("\ncaused by: ");
+}

@@ -69,7 +69,7 @@ export function messageRoutes(deps: AdminDeps): Hono {
     const items: ReplyItem[] = p.texts.map((text) => (p.mediaWaitTime === null ? text : { text, mediaWaitTime: p.mediaWaitTime }));
     const gap = g.config.pipeline.replyGapMs;
     const now = gap === 0 ? items : items.slice(0, 1);
-    if (!g.deliver(origin, now)) throw new BotgateError("NO_DEVICE", `device "${s.deviceId}" of bot "${p.bot}" could not take the message (its connection is closing)`);
+    if (!g.deliver(origin, now)) throw new BotgateError("NO_DEVICE", `device "${s.deviceId}" of bot "${p.bot}" could not take the message (its connection is closing, or the message is larger than outboundCapBytes)`);
     if (gap > 0) items.slice(1).forEach((it, i) => s.scope.timeout(gap * (i + 1), () => void g.deliver(origin, [it]), "push-gap"));
     deps.log.info("message pushed", { bot: p.bot, device: s.deviceId, session: s.id, room, channelId: p.channelId, count: items.length });
     return c.json({ accepted: items.length, bot: p.bot, device: s.deviceId, sessionId: s.id, room, channelId: p.channelId, gapMs: gap }, 202);
