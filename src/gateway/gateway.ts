@@ -71,6 +71,8 @@ export class Gateway implements SessionHost, Outbound {
   readonly #statusWhileJoining = new WeakMap<Session, DeviceStatus>();
   /** A takeover candidate's handshake fields: written to the store only once it proves the secret. */
   readonly #unprovenFields = new WeakMap<Session, HandshakeUpsert>();
+  /** Deferred handshake-field writes still out: shutdown waits for them (each is bounded by the store's own deadline). */
+  readonly #fieldWrites = new Set<Promise<void>>();
 
   constructor(deps: GatewayDeps) {
     this.config = deps.config;
@@ -308,6 +310,7 @@ export class Gateway implements SessionHost, Outbound {
     }
     await this.dispatcher?.close();
     await this.pingWriter.close();
+    await Promise.all([...this.#fieldWrites]); // they never reject
     this.scope.close("shutdown");
     this.auth.dispose();
   }
@@ -400,13 +403,17 @@ export class Gateway implements SessionHost, Outbound {
   /** The deferred handshake upsert (its status answer is not needed any more); a failure is logged, not fatal. */
   #writeFields(fields: HandshakeUpsert, initial: DeviceStatus): void {
     const task = this.scope.own("task", "device-fields"); // tracked while the write is out
-    this.store.upsertOnHandshake(fields, initial).then(
-      () => task.release(),
+    const write: Promise<void> = this.store.upsertOnHandshake(fields, initial).then(
+      () => undefined,
       (err) => {
-        task.release();
         this.log.warn("could not record the device's handshake fields", { bot: fields.botName, device: fields.deviceId, error: err });
       },
     );
+    this.#fieldWrites.add(write);
+    void write.then(() => {
+      this.#fieldWrites.delete(write);
+      task.release();
+    });
   }
 
   #refuse(s: Session, h: HandshakeFrame, err: BotgateError, reason: string): void {

@@ -48,6 +48,39 @@ describe("session lifecycle", () => {
     second.destroy();
   });
 
+  test("shutdown waits for a proven newcomer's handshake fields to be written", async () => {
+    gw = await startTestGateway();
+    const g = gw.app.gateway;
+    const first = await connected(gw.port, "dev-sd");
+    const second = await connected(gw.port, "dev-sd", { version: "3.2.2" });
+    const challenge = await second.next((f) => f.event === "ping");
+    // from now on the store holds writes until released: the deferred write is the only one
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const upsert = g.store.upsertOnHandshake.bind(g.store);
+    g.store.upsertOnHandshake = async (...args) => {
+      await held;
+      return upsert(...args);
+    };
+    second.write(second.pingLine(challenge.data.server_timestamp)); // the proof: the fields write starts, held
+    await first.waitClosed();
+    let pingWriterClosed = false;
+    const closeWriter = g.pingWriter.close.bind(g.pingWriter);
+    g.pingWriter.close = async () => {
+      await closeWriter();
+      pingWriterClosed = true;
+    };
+    let done = false;
+    const shutdown = g.shutdown(2000).then(() => (done = true));
+    await until(() => pingWriterClosed, 5000, "the ping writer closed by shutdown");
+    await new Promise((r) => setTimeout(r, 0)); // every microtask of the shutdown has run
+    expect(done).toBe(false); // still waiting for the held write
+    release();
+    await shutdown;
+    expect((await g.store.get(BOT.name, "dev-sd"))!.clientVersion).toBe("3.2.2");
+    second.destroy();
+  });
+
   test("an impostor who knows only the device id cannot hijack a live session", async () => {
     gw = await startTestGateway({ handshakeTimeoutMs: 300 });
     const phone = await connected(gw.port, "dev-victim");
