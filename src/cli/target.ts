@@ -31,7 +31,7 @@ export function resolveTarget(flags: Map<string, string>, env: Env): Target {
     throw new UsageError(`admin URL must start with http:// or https:// (got "${withoutCredentials(url)}" from ${flags.has("url") ? "--url" : "BOTGATE_ADMIN_URL"})`);
   }
   if (url === null || token === null) {
-    const path = flags.get("config") ?? env.BOTGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
+    const path = flags.get("config") ?? (env.BOTGATE_CONFIG || DEFAULT_CONFIG_PATH); // empty = unset, as for the server
     const file = flags.has("config") || existsSync(path) ? readConfigFile(path) : {};
     // The same overrides (and number check) the server applies; only the admin address ones.
     const raw = applyEnv(file, { BOTGATE_ADMIN_HOST: env.BOTGATE_ADMIN_HOST, BOTGATE_ADMIN_PORT: env.BOTGATE_ADMIN_PORT });

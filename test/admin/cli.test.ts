@@ -53,9 +53,17 @@ describe("CLI target", () => {
     expect(() => resolveTarget(new Map(), { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "abc" })).toThrow(/BOTGATE_ADMIN_PORT: must be a whole number/);
   });
 
-  test("an empty BOTGATE_ADMIN_URL / BOTGATE_ADMIN_TOKEN counts as unset, as on the server", () => {
+  test("an empty BOTGATE_ADMIN_URL / BOTGATE_ADMIN_TOKEN / BOTGATE_CONFIG counts as unset, as on the server", () => {
     const path = configFile({ port: 41004, token: "file-token-0123456789" });
     expect(resolveTarget(new Map([["config", path]]), { BOTGATE_ADMIN_URL: "", BOTGATE_ADMIN_TOKEN: "" })).toEqual({ url: "http://127.0.0.1:41004", token: "file-token-0123456789" });
+    // BOTGATE_CONFIG="" falls back to ./botgate.config.json, as the server does
+    const cwd = process.cwd();
+    try {
+      process.chdir(path.replace(/\/botgate\.config\.json$/, ""));
+      expect(resolveTarget(new Map(), { BOTGATE_CONFIG: "" })).toEqual({ url: "http://127.0.0.1:41004", token: "file-token-0123456789" });
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   test("a token that cannot go into an HTTP header is a usage error (exit 2), not 'unreachable'", async () => {
