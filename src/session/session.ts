@@ -45,6 +45,13 @@ export type CloseReason =
   | "device_refused"
   | "shutdown";
 
+/**
+ * A takeover newcomer's deadline to prove the secret (awaitProof() to proven()). Kept
+ * beside the sessions, not in them: few sessions ever have one, and a field more per
+ * Session costs every idle phone (memory per phone is a target).
+ */
+const proofTimers = new WeakMap<Session, ScopedTimer>();
+
 /** Lines pipelined behind the handshake wait here (read is paused meanwhile). */
 const MAX_PENDING_LINES = 1000;
 
@@ -93,8 +100,6 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
   #lastReadAt = 0;
   #deviceInfo: DeviceInfo | null = null;
   #nextPingAt = 0;
-  /** Armed by awaitProof(), stopped by proven(): the newcomer's deadline to prove the secret. */
-  #proofTimer: ScopedTimer | null = null;
 
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
@@ -155,7 +160,7 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
 
   /** Handshook while another live session holds this device; not routed to until a signed event arrives. */
   get awaitingProof(): boolean {
-    return this.#proofTimer !== null;
+    return proofTimers.has(this);
   }
 
   // ---- ConnectionHandler -------------------------------------------------
@@ -303,13 +308,13 @@ export class Session implements ConnectionHandler, LineSink, TimerTarget, Tracke
    * event within `ms` (the caller invites one with a ping), or it is closed.
    */
   awaitProof(ms: number): void {
-    if (this.#proofTimer === null && this.state === "open") this.#proofTimer = this.scope.timeout(ms, this, "takeover-proof-deadline");
+    if (!proofTimers.has(this) && this.state === "open") proofTimers.set(this, this.scope.timeout(ms, this, "takeover-proof-deadline"));
   }
 
   /** A signed event arrived: the proof deadline ends with it. */
   proven(): void {
-    this.#proofTimer?.stop();
-    this.#proofTimer = null;
+    proofTimers.get(this)?.stop();
+    proofTimers.delete(this);
   }
 
   /** Timer callbacks, told apart by their (constant) labels. */
