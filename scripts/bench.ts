@@ -83,7 +83,8 @@ if (openRates.length > 0) {
   for (const rate of openRates) {
     for (const server of ["echo", "botgate"] as const) {
       const r = await phase({ ...base, name: `${server}@${rate}`, server, rate });
-      if (r.latencyUs.p99 > P99_TARGET_US) missed[server] = true;
+      // No replies (p99 NaN) or error replies are a miss, not a pass.
+      if (!(r.latencyUs.p99 <= P99_TARGET_US) || r.errors > 0) missed[server] = true;
       else if (!missed[server]) knee[server] = rate; // a pass above a miss does not count
     }
   }

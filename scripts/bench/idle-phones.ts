@@ -62,8 +62,8 @@ const HANDLERS = {
 
 let phones: Phone[] = [];
 
-async function connectOne(p: Phone): Promise<number> {
-  const t0 = performance.now();
+/** Connect and hand shake; ms from `t0` (by default its own start) to handshakeComplete, -1 on failure. */
+async function connectOne(p: Phone, t0 = performance.now()): Promise<number> {
   try {
     const done = new Promise<boolean>((r) => (p.onHandshake = r));
     p.buf = "";
@@ -97,7 +97,7 @@ serve({
     const wave = (m.wave as number) ?? 500;
     const t0 = performance.now();
     const times: number[] = [];
-    for (let i = 0; i < phones.length; i += wave) times.push(...(await Promise.all(phones.slice(i, i + wave).map(connectOne))));
+    for (let i = 0; i < phones.length; i += wave) times.push(...(await Promise.all(phones.slice(i, i + wave).map((p) => connectOne(p)))));
     return summarize(times, t0);
   },
   resetPings() {
@@ -107,9 +107,11 @@ serve({
   pings: () => ({ answered: pingsAnswered }),
   /** Every phone drops its connection (RST) and reconnects at once. */
   async storm() {
-    for (const p of phones) p.sock?.terminate();
+    // Every phone's time counts from the drop, not from its own connect call (the calls start
+    // one after another in this loop over 10,000 sockets, which took ~0.45 s).
     const t0 = performance.now();
-    const times = await Promise.all(phones.map(connectOne));
+    for (const p of phones) p.sock?.terminate();
+    const times = await Promise.all(phones.map((p) => connectOne(p, t0)));
     return summarize(times, t0);
   },
   close() {

@@ -222,8 +222,11 @@ serve({
   init(m) {
     args = m as unknown as InitArgs;
     const t0 = performance.now();
-    // Auth timestamps: per phone consecutive ms from 4 min ago; the server accepts +/- 5 min.
-    firstTs = Date.now() - 240_000;
+    // Auth timestamps: per phone consecutive ms (each block must be unique), from 30 s ago.
+    // The server accepts +/- 5 min: a phone's k-th message is sent about `elapsed` after this
+    // and carries firstTs + k ms, so it stays inside the window while elapsed <= ~270 s
+    // (phase.ts refuses longer phases) and k <= ~330,000.
+    firstTs = Date.now() - 30_000;
     phones = Array.from({ length: args.phones }, (_, i) => new Phone(i));
     for (const p of phones) {
       p.pool = presign(p.device, firstTs, args.presignPerPhone);

@@ -66,12 +66,14 @@ export async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     await Promise.all(gens.map((c) => c.event("ready", 30_000)));
     const secs = (spec.warmupMs + spec.durationMs) / 1000 + 1;
     const unique = spec.server === "botgate";
+    // Signed timestamps start 30 s back (loadgen.ts) and must stay within the server's +/- 5 min.
+    if (unique && secs > 240) throw new Error(`a botgate phase of ${secs - 1} s would outlast the +/-5 min auth window of its presigned timestamps: use --duration + --warmup <= 239`);
     const inits = await Promise.all(
       gens.map((c, g) => {
         const phones = Math.floor(spec.connections / G) + (g < spec.connections % G ? 1 : 0);
         const perPhoneRate = (spec.rate > 0 ? spec.rate : spec.presignRate) / spec.connections;
         const presignPerPhone = unique ? Math.ceil(perPhoneRate * secs * 1.1) + spec.inflight + 8 : 64;
-        if (presignPerPhone > 400_000) throw new Error("more than 400,000 messages per phone would leave the +/-5 min auth window: use more --connections or a shorter --duration");
+        if (presignPerPhone > 300_000) throw new Error("more than 300,000 messages per phone would leave the +/-5 min auth window: use more --connections or a shorter --duration");
         return c.request("init", { host: "127.0.0.1", port: ready.port, gen: g, phones, inflight: spec.inflight, rate: spec.rate / G, textBytes: spec.textBytes, presignPerPhone, unique }, 300_000);
       }),
     );
