@@ -1,7 +1,7 @@
 /** `bun run botgate <command>`: operate a running botgate through its admin API. */
 import { parseArgs, UsageError } from "./cli/args.ts";
 import { AdminClient, ApiError, ConnectError, type Fetch } from "./cli/client.ts";
-import { findCommand } from "./cli/commands.ts";
+import { checkOptions, findCommand } from "./cli/commands.ts";
 import { resolveTarget } from "./cli/target.ts";
 import { BotgateError } from "./errors.ts";
 
@@ -51,8 +51,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     const cmd = findCommand(args.positionals);
     if (cmd === null) throw new UsageError(`unknown command "${args.positionals.slice(0, 2).join(" ")}"; see --help`);
+    checkOptions(cmd, args);
     const target = resolveTarget(args.flags, io.env);
-    await cmd(new AdminClient(target.url, target.token, io.fetch), args, { out: io.out });
+    await cmd.run(new AdminClient(target.url, target.token, io.fetch), args, { out: io.out }, cmd.usage);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
