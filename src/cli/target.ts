@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { applyEnv, DEFAULT_CONFIG_PATH, readConfigFile } from "../config/load.ts";
-import { DEFAULT_ADMIN_PORT } from "../config/options.ts";
+import { DEFAULT_ADMIN_PORT, isHeaderSafeToken } from "../config/options.ts";
 import { UsageError } from "./args.ts";
 import { withoutCredentials } from "./client.ts";
 
@@ -44,6 +44,6 @@ export function resolveTarget(flags: Map<string, string>, env: Env): Target {
     if (token === null && typeof admin.token === "string") token = admin.token;
   }
   // It goes into an HTTP header; the server only accepts such tokens (config check).
-  if (token !== null && !/^[\x21-\x7e]+$/.test(token)) throw new UsageError("the admin token must be printable ASCII without spaces");
+  if (token !== null && !isHeaderSafeToken(token)) throw new UsageError("the admin token must be printable ASCII without spaces");
   return { url, token };
 }

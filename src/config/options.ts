@@ -224,7 +224,7 @@ export function parseConfig(raw: unknown): Config {
   c.unknownKeys(a, ["enabled", "host", "port", "token"], "admin");
   const token = a.token === undefined || a.token === null ? null : c.str(a, "token", "admin", "", { min: 16, max: 512 });
   // It travels in an HTTP header (Latin-1 only) and is trimmed there: printable ASCII, no spaces.
-  if (token !== null && !/^[\x21-\x7e]*$/.test(token)) c.fail("admin.token", "must be printable ASCII without spaces (it is sent in an HTTP header)");
+  if (token !== null && !isHeaderSafeToken(token)) c.fail("admin.token", "must be printable ASCII without spaces (it is sent in an HTTP header)");
   cfg.admin = {
     enabled: c.bool(a, "enabled", "admin", d.admin.enabled),
     host: c.str(a, "host", "admin", d.admin.host, { min: 1 }),
@@ -280,6 +280,11 @@ export function parseConfig(raw: unknown): Config {
     throw new BotgateError("CONFIG_INVALID", `invalid configuration:\n${list}`, { fields: c.errors });
   }
   return cfg;
+}
+
+/** An admin token can travel in an Authorization header as it is: printable ASCII, no spaces (headers are Latin-1 and trimmed). */
+export function isHeaderSafeToken(token: string): boolean {
+  return /^[\x21-\x7e]+$/.test(token);
 }
 
 /** A loopback address literal, or localhost ("127.evil.example" is a name that could resolve anywhere). */
