@@ -75,6 +75,8 @@ const TRIM_CHUNK = 50;
 
 class MysqlStore implements DeviceStore {
   readonly kind = "mysql" as const;
+  /** Filled while opening (see #checkKeyCollation); the app logs them. */
+  readonly warnings: string[] = [];
   #closed = false;
   readonly #trims: TrimSchedule;
 
@@ -97,8 +99,6 @@ class MysqlStore implements DeviceStore {
     );
     return r.rows[0] ? toDevice(r.rows[0]) : null;
   }
-
-  readonly warnings: string[] = [];
 
   /** Creates the session up front so concurrent first calls share it. */
   init(ddl: readonly string[]): Promise<void> {
