@@ -36,6 +36,8 @@ export interface Config {
   maxLineBytes: number;
   outboundCapBytes: number;
   takeoverFlushMs: number;
+  /** At shutdown, how long accepted work may go on being answered before sessions close (0 = no drain). */
+  shutdownDrainMs: number;
   allowUnknownDeviceId: boolean;
   store: StoreOptions;
   bots: BotOptions[];
@@ -70,6 +72,7 @@ export function defaultConfig(): Config {
     maxLineBytes: 128 * 1024,
     outboundCapBytes: 4 * 1024 * 1024,
     takeoverFlushMs: 2_000,
+    shutdownDrainMs: 5_000,
     allowUnknownDeviceId: false,
     store: { kind: "sqlite", path: "data/botgate.sqlite", pingRetention: 1000 },
     bots: [],
@@ -156,7 +159,7 @@ export function parseConfig(raw: unknown): Config {
   const root = c.obj(raw, "config");
   c.unknownKeys(
     root,
-    ["$schema", "listen", "handshakeTimeoutMs", "pingIntervalMs", "idleTimeoutMs", "authWindowMs", "maxAuthFailures", "maxLineBytes", "outboundCapBytes", "takeoverFlushMs", "allowUnknownDeviceId", "store", "bots", "pipeline", "admin", "log"],
+    ["$schema", "listen", "handshakeTimeoutMs", "pingIntervalMs", "idleTimeoutMs", "authWindowMs", "maxAuthFailures", "maxLineBytes", "outboundCapBytes", "takeoverFlushMs", "shutdownDrainMs", "allowUnknownDeviceId", "store", "bots", "pipeline", "admin", "log"],
     "",
   );
 
@@ -181,6 +184,7 @@ export function parseConfig(raw: unknown): Config {
     maxLineBytes: c.int(root, "maxLineBytes", "config", d.maxLineBytes, 1024, 16 * 1024 * 1024),
     outboundCapBytes: c.int(root, "outboundCapBytes", "config", d.outboundCapBytes, 64 * 1024, 1024 * 1024 * 1024),
     takeoverFlushMs: c.int(root, "takeoverFlushMs", "config", d.takeoverFlushMs, 0, 60_000),
+    shutdownDrainMs: c.int(root, "shutdownDrainMs", "config", d.shutdownDrainMs, 0, 600_000),
     allowUnknownDeviceId: c.bool(root, "allowUnknownDeviceId", "config", d.allowUnknownDeviceId),
     store: d.store,
     bots: [],

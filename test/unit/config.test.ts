@@ -90,6 +90,15 @@ describe("config", () => {
     expect(errorsOf({ admin: { host: "0.0.0.0", token: "a-long-enough-token-1234" } })).toEqual([]);
   });
 
+  test("shutdownDrainMs: 5 s by default, 0 (no drain) to 10 min, whole milliseconds", () => {
+    expect(parseConfig({ bots: [bot] }).shutdownDrainMs).toBe(5000);
+    expect(parseConfig({ bots: [bot], shutdownDrainMs: 0 }).shutdownDrainMs).toBe(0);
+    expect(parseConfig({ bots: [bot], shutdownDrainMs: 600_000 }).shutdownDrainMs).toBe(600_000);
+    expect(errorsOf({ bots: [bot], shutdownDrainMs: -1 })).toEqual(["config.shutdownDrainMs: must be between 0 and 600000"]);
+    expect(errorsOf({ bots: [bot], shutdownDrainMs: 600_001 })).toEqual(["config.shutdownDrainMs: must be between 0 and 600000"]);
+    for (const bad of ["5000", 2.5, null, true]) expect(errorsOf({ bots: [bot], shutdownDrainMs: bad })).toEqual(["config.shutdownDrainMs: must be an integer"]);
+  });
+
   test("environment overrides apply before validation", () => {
     const c = parseConfig(applyEnv({ bots: [bot] }, { BOTGATE_PORT: "4000", BOTGATE_HOST: "127.0.0.1", BOTGATE_SQLITE_PATH: "/tmp/x.db", BOTGATE_LOG_LEVEL: "warn" }));
     expect(c.listen.port).toBe(4000);
