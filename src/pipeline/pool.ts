@@ -70,6 +70,10 @@ export class Pipeline implements Dispatcher {
   #inFlight = 0;
   #pumping = false;
   #closed = false;
+  /** Set by drain(): new submissions are refused from then on. */
+  #draining: Promise<boolean> | null = null;
+  /** Settles the pending drain (stops its deadline timer); null once settled. */
+  #drainEnd: ((idle: boolean) => void) | null = null;
   #now = 0;
 
   constructor(deps: PipelineDeps) {
@@ -80,7 +84,13 @@ export class Pipeline implements Dispatcher {
     this.#scheduler = new Scheduler(o.perRoomConcurrency);
     this.#queue = new InboundQueue(o.queueSize, o.ttlMs, this.#scope, (e, r) => this.#onDrop(e, r));
     this.#dedupe = new Dedupe(o.dedupeWindowMs, o.dedupeMaxEntries, deps.bots.length);
-    this.#replies = new ReplySender(deps.outbound, o.replyGapMs, this.#scope, (err) => this.#log.error("reply delivery failed", { error: err }));
+    this.#replies = new ReplySender(
+      deps.outbound,
+      o.replyGapMs,
+      this.#scope,
+      (err) => this.#log.error("reply delivery failed", { error: err }),
+      () => this.#checkDrained(),
+    );
     for (const r of DROP_REASONS) this.#dropped[r] = 0;
     const lists = new Map<number, DeadlineList>();
     for (const b of deps.bots) {
@@ -96,7 +106,7 @@ export class Pipeline implements Dispatcher {
 
   submit(job: InboundJob): void {
     const botName = job.origin.botName;
-    if (this.#closed) return this.#count("shutdown");
+    if (this.#closed || this.#draining !== null) return this.#count("shutdown");
     const bot = this.#bots.get(botName);
     if (bot === undefined) return this.#count("unknown_bot");
     const m = job.message;
@@ -143,6 +153,7 @@ export class Pipeline implements Dispatcher {
       }
     } finally {
       this.#pumping = false;
+      this.#checkDrained(); // every completion, failure and timeout passes through here
     }
   }
 
@@ -267,6 +278,7 @@ export class Pipeline implements Dispatcher {
     this.#count(reason);
     this.#forget(e.job);
     if (reason === "queue_full") this.#noticeFull(e.job);
+    this.#checkDrained(); // the TTL sweep can empty the queue with no job finishing
   }
 
   #forget(job: InboundJob): void {
@@ -326,10 +338,35 @@ export class Pipeline implements Dispatcher {
     };
   }
 
+  /** Nothing queued, nothing running (zombies have nothing left to send), no gap send pending. */
+  #idle(): boolean {
+    return this.#queue.size === 0 && this.#inFlight === 0 && this.#replies.pending === 0;
+  }
+
+  /** Mid-pump the counts are in transition (an entry popped but not started yet): the pump checks when it ends. */
+  #checkDrained(): void {
+    if (this.#drainEnd !== null && !this.#pumping && this.#idle()) this.#drainEnd(true);
+  }
+
+  drain(deadlineMs: number): Promise<boolean> {
+    this.#draining ??= new Promise<boolean>((resolve) => {
+      if (this.#idle()) return resolve(true);
+      // Owned by the scope, so close() cancels it too; stopped as soon as the pipeline is idle.
+      const deadline = this.#scope.timeout(deadlineMs, () => this.#drainEnd?.(false), "shutdown-drain");
+      this.#drainEnd = (idle) => {
+        this.#drainEnd = null;
+        deadline.stop();
+        resolve(idle);
+      };
+    });
+    return this.#draining;
+  }
+
   /** Stop accepting, drop what is queued ("shutdown"), abort running jobs, cancel pending reply gaps. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#drainEnd?.(false); // first: the drops below must not read as a completed drain
     this.#queue.drain("shutdown");
     const reason = new BotgateError("SHUTTING_DOWN", "server is shutting down");
     const seen = new Set<DeadlineList>();

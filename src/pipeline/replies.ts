@@ -57,6 +57,8 @@ export class ReplySender {
     private readonly gapMs: number,
     private readonly scope: Scope,
     private readonly onError: (err: unknown) => void = () => {},
+    /** After each gap send: the pipeline's drain waits for `pending` to reach zero. */
+    private readonly onGapDone: () => void = () => {},
   ) {}
 
   /** Returns false if the first item could not be routed to a device. */
@@ -82,10 +84,11 @@ export class ReplySender {
         this.pending -= left;
         if (owner?.timedOut) {
           this.counters.discarded += left; // nothing of a timed-out job is sent
-          return;
+          return this.onGapDone();
         }
         this.#deliver(origin, [items[i]!]);
         if (i + 1 < items.length) this.#later(origin, items, i + 1, owner);
+        this.onGapDone();
       },
       "reply-gap",
     );

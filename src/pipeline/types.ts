@@ -28,6 +28,12 @@ export interface Outbound {
 export interface Dispatcher {
   submit(job: InboundJob): void;
   stats(): PipelineStats;
+  /**
+   * Shutdown, first step: refuse new submissions (dropped as "shutdown"), let queued and
+   * running jobs finish and pending gap sends go out. Resolves true once idle, false at
+   * `deadlineMs` or if close() comes first. close() ends what is left.
+   */
+  drain(deadlineMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

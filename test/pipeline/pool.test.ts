@@ -302,3 +302,86 @@ describe("worker pool: replies and order", () => {
     expect([s.inFlight, s.inFlightPerBot, s.inFlightPerRoom]).toEqual([0, { bot: 0 }, {}]);
   });
 });
+
+describe("worker pool: drain before close (shutdown)", () => {
+  test("refuses new work at once; running and queued jobs finish and are answered; resolves when idle, its timer released", async () => {
+    const gates = [deferred(), deferred()];
+    let calls = 0;
+    const handler: BotHandler = async (m) => {
+      const i = calls++;
+      if (i < gates.length) await gates[i]!.promise;
+      return `답: ${m.text}`;
+    };
+    t = pipelineWith({ bot: handler }, { workers: 1 });
+    t.pipeline.submit(inbound({ text: "달리는 중 🏃", room: "방 🎉" }));
+    t.pipeline.submit(inbound({ text: "대기 중 ⏳", room: "방 🎉" }));
+    expect(t.pipeline.stats()).toMatchObject({ inFlight: 1, queueDepth: 1 });
+    let result: boolean | null = null;
+    const drained = t.pipeline.drain(5000).then((r) => (result = r));
+    expect(t.tracker.list().filter((e) => e.label === "shutdown-drain").length).toBe(1); // its deadline, tracked
+    t.pipeline.submit(inbound({ text: "늦음" }));
+    expect(t.pipeline.stats().dropped.shutdown).toBe(1);
+    gates[0]!.resolve();
+    await t.out.waitFor(1);
+    expect(result).toBeNull(); // the queued job has started, not finished
+    gates[1]!.resolve();
+    await drained;
+    expect(result as boolean | null).toBe(true);
+    expect(t.out.texts).toEqual(["답: 달리는 중 🏃", "답: 대기 중 ⏳"]);
+    expect(calls).toBe(2); // the refused message never reached the handler
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+    expect(t.pipeline.drain(5000)).toBe(t.pipeline.drain(1)); // one drain: later calls get the same promise
+  });
+
+  test("waits for the gap sends of a list reply", async () => {
+    t = pipelineWith({ bot: () => ["하나", "둘", "셋"] }, { replyGapMs: 30 });
+    t.pipeline.submit(inbound());
+    expect(t.pipeline.stats().replies.pending).toBe(2);
+    expect(await t.pipeline.drain(5000)).toBe(true);
+    expect(t.out.texts).toEqual(["하나", "둘", "셋"]);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("a timed-out job (a zombie) has nothing left to send: it does not hold the drain", async () => {
+    t = pipelineWith({ bot: () => new Promise(() => {}) }, { jobTimeoutMs: 40 });
+    t.pipeline.submit(inbound());
+    expect(await t.pipeline.drain(5000)).toBe(true);
+    expect(t.pipeline.stats()).toMatchObject({ timeouts: 1, zombies: { count: 1 } });
+  });
+
+  test("a handler that never settles: resolves false at the deadline; close() then aborts it and releases everything", async () => {
+    const signals: AbortSignal[] = [];
+    t = pipelineWith({
+      bot: (_m, ctx) => {
+        signals.push(ctx.signal);
+        return new Promise(() => {});
+      },
+    });
+    t.pipeline.submit(inbound());
+    const started = performance.now();
+    expect(await t.pipeline.drain(80)).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(70);
+    expect(signals[0]!.aborted).toBe(false);
+    await t.pipeline.close();
+    expect((signals[0]!.reason as BotgateError).code).toBe("SHUTTING_DOWN");
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("close() during a drain ends it (false) and drops what is queued", async () => {
+    t = pipelineWith({ bot: () => new Promise(() => {}) }, { workers: 1 });
+    t.pipeline.submit(inbound({ room: "a" }));
+    t.pipeline.submit(inbound({ room: "b" }));
+    const drained = t.pipeline.drain(60_000);
+    await t.pipeline.close();
+    expect(await drained).toBe(false);
+    expect(t.pipeline.stats().dropped.shutdown).toBe(1);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("an idle pipeline drains at once, without a timer", async () => {
+    t = pipelineWith({ bot: pong });
+    const drained = t.pipeline.drain(60_000);
+    expect(t.tracker.list()).toEqual([]);
+    expect(await drained).toBe(true);
+  });
+});
