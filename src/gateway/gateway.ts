@@ -67,6 +67,8 @@ export class Gateway implements SessionHost, Outbound {
   /** Replays never close a connection (genuine phones make them), so their log lines are throttled per device and reason. */
   readonly #authFailureLogs = new RateGate(10_000, 10_000);
   #allClosed: Array<() => void> = [];
+  /** The shutdown in progress: a second call gets the same one. */
+  #stopping: Promise<void> | null = null;
   /** An operator's status change that arrived while this handshake awaited the store: it wins over what the store returned. */
   readonly #statusWhileJoining = new WeakMap<Session, DeviceStatus>();
   /** A takeover candidate's handshake fields: written to the store only once it proves the secret. */
@@ -92,10 +94,7 @@ export class Gateway implements SessionHost, Outbound {
     const s = new Session(conn, this);
     this.connections.add(s);
     this.metrics.connectionsAccepted.inc();
-    if (!this.#accepting) {
-      s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
-      s.close("shutdown", true);
-    }
+    if (!this.#accepting) this.#sendShutdown(s);
     return s;
   }
 
@@ -292,13 +291,30 @@ export class Gateway implements SessionHost, Outbound {
 
   // ---- lifecycle ---------------------------------------------------------
 
-  /** Stop taking phones, close every session (flushing), resolve when all are gone or the deadline passes. */
-  async shutdown(deadlineMs = this.config.takeoverFlushMs + 1000): Promise<void> {
+  /**
+   * Stop taking phones and new work; let the pipeline answer what it accepted (up to
+   * shutdownDrainMs, sessions stay open); then close every session (flushing) and
+   * resolve when all are gone or `deadlineMs` passes. A second call joins the first.
+   */
+  shutdown(deadlineMs = this.config.takeoverFlushMs + 1000): Promise<void> {
+    return (this.#stopping ??= this.#shutdown(deadlineMs));
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
     this.#accepting = false;
-    for (const s of [...this.connections]) {
-      s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
-      s.close("shutdown", true);
+    if (this.config.shutdownDrainMs > 0 && this.dispatcher !== null) {
+      // Phones still in their handshake have handed over nothing yet: they go now.
+      for (const s of [...this.connections]) if (s.state === "handshake" || s.state === "authenticating") this.#sendShutdown(s);
+      const before = this.dispatcher.stats();
+      if (before.queueDepth > 0 || before.inFlight > 0 || before.replies.pending > 0) {
+        this.log.info("shutdown: draining the pipeline", { queued: before.queueDepth, inFlight: before.inFlight, pendingReplies: before.replies.pending, deadlineMs: this.config.shutdownDrainMs });
+      }
+      if (!(await this.dispatcher.drain(this.config.shutdownDrainMs))) {
+        const left = this.dispatcher.stats();
+        this.log.warn("shutdown: drain deadline passed; what is left is aborted", { queued: left.queueDepth, inFlight: left.inFlight, pendingReplies: left.replies.pending });
+      }
     }
+    for (const s of [...this.connections]) this.#sendShutdown(s);
     if (this.connections.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -313,6 +329,11 @@ export class Gateway implements SessionHost, Outbound {
     await Promise.all([...this.#fieldWrites]); // they never reject
     this.scope.close("shutdown");
     this.auth.dispose();
+  }
+
+  #sendShutdown(s: Session): void {
+    s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
+    s.close("shutdown", true);
   }
 
   // ---- events --------------------------------------------------------------
@@ -363,6 +384,8 @@ export class Gateway implements SessionHost, Outbound {
     d.receivedAt = s.lastInboundAt;
     this.rooms.note(s.botName, d.channelId, d.room);
     const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, room: d.room, channelId: d.channelId, key: s.key };
+    // Draining for shutdown: the pipeline refuses it (counted as a "shutdown" drop); the phone is told.
+    if (!this.#accepting) s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down: message not processed"));
     this.dispatcher?.submit({
       origin,
       device: s.deviceInfo,
