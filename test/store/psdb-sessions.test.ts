@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { ProxyError, SessionTable, type ConnPool, type RawResult, type ReservedConn } from "../../src/store/psdb-proxy/sessions.ts";
+import { ProxyError, SessionTable, withSetup, type ConnPool, type RawResult, type ReservedConn } from "../../src/store/psdb-proxy/sessions.ts";
 
 /** A fake pool: each reserved connection records its statements and how it ended. */
-function fakePool(fail?: (q: string) => unknown) {
+function fakePool(fail?: (q: string) => unknown, hang?: (q: string) => boolean) {
   const conns: { queries: string[]; ended?: "release" | "close" }[] = [];
   const pool: ConnPool = {
     async reserve() {
@@ -12,6 +12,7 @@ function fakePool(fail?: (q: string) => unknown) {
         unsafe: (q) => ({
           raw: async () => {
             c.queries.push(q);
+            if (hang?.(q)) return new Promise<RawResult>(() => {}); // a server that accepted the connection, then stalls
             const err = fail?.(q);
             if (err) throw err;
             return [] as unknown as RawResult;
@@ -31,8 +32,8 @@ afterEach(() => {
   for (const t of tables) t.closeAll();
   tables = [];
 });
-function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000) {
-  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs: 1000 });
+function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000, reserveTimeoutMs = 1000) {
+  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs });
   tables.push(t);
   return t;
 }
@@ -102,5 +103,36 @@ describe("psdb-proxy sessions", () => {
     expect(t.size).toBe(0);
     expect(conns.map((c) => c.ended)).toEqual(["release", "close"]);
     expect(() => t.resolve(t.token(tx), "u")).toThrow(ProxyError);
+  });
+  test("withSetup: each reserved connection runs its setup statement first, once", async () => {
+    const { pool, conns } = fakePool();
+    const t = table(withSetup(pool, "SET SESSION x = 1"));
+    const s = t.resolve(null, "u");
+    await t.run(s, "SELECT 1");
+    await t.run(s, "SELECT 2");
+    expect(conns).toHaveLength(1);
+    expect(conns[0]!.queries).toEqual(["SET SESSION x = 1", "SELECT 1", "SELECT 2"]);
+  });
+
+  test("withSetup: a setup that stalls fails within the reserve deadline and its connection is closed", async () => {
+    const { pool, conns } = fakePool(undefined, (q) => q.startsWith("SET"));
+    const t = table(withSetup(pool, "SET SESSION x = 1"), 3, 60_000, 150);
+    const s = t.resolve(null, "u");
+    const t0 = performance.now();
+    const err = await t.run(s, "SELECT 1").then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ProxyError);
+    expect((err as ProxyError).code).toBe("UNAVAILABLE");
+    expect(performance.now() - t0).toBeLessThan(5000); // the deadline, not forever
+    expect(conns[0]!.queries).toEqual(["SET SESSION x = 1"]); // the query never ran on it
+    expect(conns[0]!.ended).toBe("close");
+    expect(t.size).toBe(0);
+  });
+
+  test("withSetup: a setup the server refuses fails the reservation and closes the connection", async () => {
+    const { pool, conns } = fakePool((q) => (q.startsWith("SET") ? Object.assign(new Error("denied"), { errno: 1227 }) : undefined));
+    const t = table(withSetup(pool, "SET SESSION x = 1"));
+    const s = t.resolve(null, "u");
+    await expect(t.run(s, "SELECT 1")).rejects.toThrow(/denied/);
+    expect(conns[0]!.ended).toBe("close");
   });
 });

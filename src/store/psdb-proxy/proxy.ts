@@ -2,7 +2,7 @@
 // @planetscale/database 1.20 uses (CreateSession, Execute), backed by MySQL/MariaDB via Bun.SQL.
 import { SQL } from "bun";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ProxyError, SessionTable, type ConnPool, type RawResult } from "./sessions.ts";
+import { ProxyError, SessionTable, withSetup, type ConnPool, type RawResult } from "./sessions.ts";
 import { toField, toRow } from "./vitess.ts";
 
 export interface PsdbProxyOptions {
@@ -76,20 +76,8 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
   const pool = sql as unknown as ConnPool;
   // The driver escapes quotes in values with backslashes, as PlanetScale expects. A server whose
   // sql_mode has NO_BACKSLASH_ESCAPES would break on every quote (or store backslashes): each
-  // reserved connection clears that one flag for its session first.
-  const withBackslashEscapes: ConnPool = {
-    async reserve(options) {
-      const conn = await pool.reserve(options);
-      try {
-        await conn.unsafe(BACKSLASH_ESCAPES_ON).raw();
-      } catch (err) {
-        await conn.close().catch(() => {});
-        throw err;
-      }
-      return conn;
-    },
-  };
-  const sessions = new SessionTable(withBackslashEscapes, {
+  // reserved connection clears that one flag for its session first (within the reserve deadline).
+  const sessions = new SessionTable(withSetup(pool, BACKSLASH_ESCAPES_ON), {
     idleMs: opts.sessionIdleMs ?? 60_000,
     maxSessions,
     reserveTimeoutMs: 10_000,

@@ -16,6 +16,50 @@ export interface ConnPool {
   reserve(options?: { signal?: AbortSignal }): Promise<ReservedConn>;
 }
 
+/** `p`, or a rejection with the signal's reason once it aborts (`p` is still observed). */
+function untilAborted<T>(p: PromiseLike<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return Promise.resolve(p);
+  if (signal.aborted) {
+    Promise.resolve(p).then(undefined, () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(p).then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * A pool whose reserved connections first run `statement` (session settings), under the
+ * same deadline as the reservation: a server that accepts the connection and then stalls
+ * must not hang the session forever. A connection whose setup fails or times out is
+ * closed, not returned to the pool.
+ */
+export function withSetup(pool: ConnPool, statement: string): ConnPool {
+  return {
+    async reserve(options) {
+      const conn = await pool.reserve(options);
+      try {
+        await untilAborted(conn.unsafe(statement).raw(), options?.signal);
+      } catch (err) {
+        await conn.close().catch(() => {});
+        throw err;
+      }
+      return conn;
+    },
+  };
+}
+
 /** The opaque object the driver receives and echoes back on every call. */
 export interface SessionToken {
   id: string;
