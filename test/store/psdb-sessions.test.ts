@@ -32,8 +32,8 @@ afterEach(() => {
   for (const t of tables) t.closeAll();
   tables = [];
 });
-function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000, reserveTimeoutMs = 1000) {
-  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs });
+function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000, reserveTimeoutMs = 1000, statementTimeoutMs?: number) {
+  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs, statementTimeoutMs });
   tables.push(t);
   return t;
 }
@@ -134,5 +134,34 @@ describe("psdb-proxy sessions", () => {
     const s = t.resolve(null, "u");
     await expect(t.run(s, "SELECT 1")).rejects.toThrow(/denied/);
     expect(conns[0]!.ended).toBe("close");
+  });
+  test("a statement that stalls fails with DEADLINE_EXCEEDED, closes its connection and frees the session slot", async () => {
+    const { pool, conns } = fakePool(undefined, (q) => q === "SELECT SLEEP(1000)");
+    const t = table(pool, 1, 60_000, 1000, 150);
+    const s = t.resolve(null, "u");
+    await t.run(s, "SELECT 1");
+    const stalled = t.run(s, "SELECT SLEEP(1000)").then(() => null, (e: unknown) => e);
+    const queued = t.run(s, "SELECT 2").then(() => null, (e: unknown) => e); // behind it on the same session
+    const err = await stalled;
+    expect(err).toBeInstanceOf(ProxyError);
+    expect((err as ProxyError).code).toBe("DEADLINE_EXCEEDED");
+    expect(((await queued) as ProxyError).code).toBe("ABORTED");
+    expect(conns[0]!.ended).toBe("close"); // still busy with the statement: never back in the pool
+    expect(conns[0]!.queries).not.toContain("SELECT 2");
+    // The one session slot is free again, and the driver's old token gets a working session.
+    const next = t.resolve(t.token(s), "u");
+    expect(next).not.toBe(s);
+    await t.run(next, "SELECT 3");
+    expect(conns[1]!.queries).toEqual(["SELECT 3"]);
+  });
+
+  test("a stalled statement inside a transaction: the transaction is reported rolled back", async () => {
+    const { pool } = fakePool(undefined, (q) => q.startsWith("UPDATE"));
+    const t = table(pool, 3, 60_000, 1000, 150);
+    const s = t.resolve(null, "u");
+    await t.run(s, "BEGIN");
+    const token = t.token(s);
+    await expect(t.run(s, "UPDATE x SET y = 1")).rejects.toThrow(/did not finish/);
+    expect(() => t.resolve(token, "u")).toThrow(/rolled back/);
   });
 });

@@ -17,6 +17,8 @@ export interface PsdbProxyOptions {
   sessionIdleMs?: number;
   /** Also the MySQL pool size: each session holds one connection. Default 32. */
   maxSessions?: number;
+  /** A statement running longer fails with DEADLINE_EXCEEDED and closes its session. Default 30 s. */
+  statementTimeoutMs?: number;
 }
 
 export interface PsdbProxy {
@@ -81,6 +83,7 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
     idleMs: opts.sessionIdleMs ?? 60_000,
     maxSessions,
     reserveTimeoutMs: 10_000,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 30_000,
   });
   const expected = digest(`${opts.username}:${opts.password}`);
 

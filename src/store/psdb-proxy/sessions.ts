@@ -87,6 +87,17 @@ export interface SessionTableOptions {
   idleMs: number;
   maxSessions: number;
   reserveTimeoutMs: number;
+  /** A statement running longer closes its session (default 30 s). */
+  statementTimeoutMs?: number;
+}
+
+/** Rejects `p` with `err` after `ms` (`p` is still observed); the timer dies with the race. */
+function withDeadline<T>(p: PromiseLike<T>, ms: number, err: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(err()), ms)));
+  const run = Promise.resolve(p);
+  run.then(undefined, () => {});
+  return Promise.race([run, late]).finally(() => clearTimeout(timer));
 }
 
 const BEGIN = /^\s*(?:BEGIN\b|START\s+TRANSACTION\b)/i;
@@ -154,24 +165,31 @@ export class SessionTable {
         throw new ProxyError("UNAVAILABLE", `cannot reach MySQL: ${(cause as Error)?.message ?? cause}`, { cause });
       }
     }
+    const ms = this.opts.statementTimeoutMs ?? 30_000;
+    let stalled = false;
     try {
-      const res = await s.conn.unsafe(query).raw();
+      const res = await withDeadline(s.conn.unsafe(query).raw(), ms, () => {
+        stalled = true;
+        return new ProxyError("DEADLINE_EXCEEDED", `statement did not finish within ${ms} ms; its session was closed (an open transaction rolled back)`);
+      });
       if (BEGIN.test(query)) s.inTx = true;
       else if (END.test(query)) s.inTx = false;
       return res;
     } catch (err) {
-      // A server error (errno) leaves the connection usable; anything else means it is gone.
-      if (typeof (err as { errno?: unknown })?.errno !== "number") this.#drop(s);
+      // A server error (errno) leaves the connection usable; anything else means it is gone. A
+      // stalled statement is still running on its connection: closed, never handed to another session.
+      if (stalled) this.#drop(s, true);
+      else if (typeof (err as { errno?: unknown })?.errno !== "number") this.#drop(s);
       throw err;
     }
   }
 
-  #drop(s: Session): void {
+  #drop(s: Session, close = s.inTx): void {
     this.#sessions.delete(s.id);
     const conn = s.conn;
     s.conn = null;
     // Closing (not releasing) a connection in a transaction discards it: the server rolls back.
-    if (conn) void (s.inTx ? conn.close() : conn.release()).catch(() => {});
+    if (conn) void (close ? conn.close() : conn.release()).catch(() => {});
   }
 
   #evictOne(): void {
