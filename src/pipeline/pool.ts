@@ -74,6 +74,8 @@ export class Pipeline implements Dispatcher {
   #draining: Promise<boolean> | null = null;
   /** Settles the pending drain (stops its deadline timer); null once settled. */
   #drainEnd: ((idle: boolean) => void) | null = null;
+  /** The drain's deadline passed: nothing queued starts any more (its reply would come after the goodbye). */
+  #drainExpired = false;
   #now = 0;
 
   constructor(deps: PipelineDeps) {
@@ -135,7 +137,7 @@ export class Pipeline implements Dispatcher {
   }
 
   #canStart(): boolean {
-    return this.#inFlight < this.#o.workers && this.#zombies.size < this.#o.maxZombies && !this.#closed;
+    return this.#inFlight < this.#o.workers && this.#zombies.size < this.#o.maxZombies && !this.#closed && !this.#drainExpired;
   }
 
   #popLive = (room: RoomSlots): QueueEntry | null => this.#queue.popLive(room, this.#now);
@@ -352,7 +354,14 @@ export class Pipeline implements Dispatcher {
     this.#draining ??= new Promise<boolean>((resolve) => {
       if (this.#idle()) return resolve(true);
       // Owned by the scope, so close() cancels it too; stopped as soon as the pipeline is idle.
-      const deadline = this.#scope.timeout(deadlineMs, () => this.#drainEnd?.(false), "shutdown-drain");
+      const deadline = this.#scope.timeout(
+        deadlineMs,
+        () => {
+          this.#drainExpired = true;
+          this.#drainEnd?.(false);
+        },
+        "shutdown-drain",
+      );
       this.#drainEnd = (idle) => {
         this.#drainEnd = null;
         deadline.stop();

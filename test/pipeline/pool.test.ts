@@ -367,6 +367,40 @@ describe("worker pool: drain before close (shutdown)", () => {
     expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
   });
 
+  test("after the deadline nothing queued starts, even when a slot frees before close()", async () => {
+    const texts: string[] = [];
+    t = pipelineWith(
+      {
+        bot: (m) => {
+          texts.push(m.text);
+          return m.text === "멈춤" ? new Promise(() => {}) : `답: ${m.text}`;
+        },
+      },
+      { workers: 1, jobTimeoutMs: 100 },
+    );
+    t.pipeline.submit(inbound({ text: "멈춤", room: "a" }));
+    t.pipeline.submit(inbound({ text: "기다림 ⏳", room: "b" }));
+    expect(await t.pipeline.drain(30)).toBe(false);
+    // The hung job times out (its slot frees) while the gateway is still saying goodbye.
+    await waitUntil(() => t!.pipeline.stats().timeouts === 1, 3000, "the hung job timed out");
+    expect(texts).toEqual(["멈춤"]);
+    expect(t.pipeline.stats()).toMatchObject({ started: 1, queueDepth: 1 });
+    await t.pipeline.close();
+    expect(t.pipeline.stats().dropped.shutdown).toBe(1);
+    expect(t.out.texts).toEqual([]);
+  });
+
+  test("the TTL sweep can end a drain: a queued message that cannot start (zombie cap) expires", async () => {
+    t = pipelineWith({ bot: () => new Promise(() => {}) }, { workers: 1, maxZombies: 1, jobTimeoutMs: 40, ttlMs: 300 });
+    t.pipeline.submit(inbound({ room: "a" }));
+    t.pipeline.submit(inbound({ room: "b" }));
+    const started = performance.now();
+    expect(await t.pipeline.drain(10_000)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(t.pipeline.stats()).toMatchObject({ started: 1, queueDepth: 0, zombies: { count: 1 } });
+    expect(t.pipeline.stats().dropped.expired).toBe(1);
+  });
+
   test("close() during a drain ends it (false) and drops what is queued", async () => {
     t = pipelineWith({ bot: () => new Promise(() => {}) }, { workers: 1 });
     t.pipeline.submit(inbound({ room: "a" }));
