@@ -69,6 +69,8 @@ export class Gateway implements SessionHost, Outbound {
   #allClosed: Array<() => void> = [];
   /** The shutdown in progress: a second call gets the same one. */
   #stopping: Promise<void> | null = null;
+  /** Sessions already told that their messages are refused while the pipeline drains (a WeakSet, not a Session field: one more field costs every idle phone, see proofTimers in session.ts). */
+  readonly #toldDraining = new WeakSet<Session>();
   /** An operator's status change that arrived while this handshake awaited the store: it wins over what the store returned. */
   readonly #statusWhileJoining = new WeakMap<Session, DeviceStatus>();
   /** A takeover candidate's handshake fields: written to the store only once it proves the secret. */
@@ -293,8 +295,9 @@ export class Gateway implements SessionHost, Outbound {
 
   /**
    * Stop taking phones and new work; let the pipeline answer what it accepted (up to
-   * shutdownDrainMs, sessions stay open); then close every session (flushing) and
-   * resolve when all are gone or `deadlineMs` passes. A second call joins the first.
+   * shutdownDrainMs, sessions stay open); then close the pipeline (nothing starts after
+   * the phones are told goodbye) and every session (flushing), and resolve when all are
+   * gone or `deadlineMs` passes. A second call joins the first (its `deadlineMs` is unused).
    */
   shutdown(deadlineMs = this.config.takeoverFlushMs + 1000): Promise<void> {
     return (this.#stopping ??= this.#shutdown(deadlineMs));
@@ -314,6 +317,9 @@ export class Gateway implements SessionHost, Outbound {
         this.log.warn("shutdown: drain deadline passed; what is left is aborted", { queued: left.queueDepth, inFlight: left.inFlight, pendingReplies: left.replies.pending });
       }
     }
+    // What the drain did not finish is aborted now: a job started after the goodbye could
+    // only run its side effects (webhooks) for a reply that can no longer be delivered.
+    await this.dispatcher?.close();
     for (const s of [...this.connections]) this.#sendShutdown(s);
     if (this.connections.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -324,7 +330,6 @@ export class Gateway implements SessionHost, Outbound {
       clearTimeout(timer);
       for (const s of [...this.connections]) s.conn.destroy();
     }
-    await this.dispatcher?.close();
     await this.pingWriter.close();
     await Promise.all([...this.#fieldWrites]); // they never reject
     this.scope.close("shutdown");
@@ -384,8 +389,11 @@ export class Gateway implements SessionHost, Outbound {
     d.receivedAt = s.lastInboundAt;
     this.rooms.note(s.botName, d.channelId, d.room);
     const origin: ReplyOrigin = { botName: s.botName, deviceId: s.deviceId, room: d.room, channelId: d.channelId, key: s.key };
-    // Draining for shutdown: the pipeline refuses it (counted as a "shutdown" drop); the phone is told.
-    if (!this.#accepting) s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down: message not processed"));
+    // Draining for shutdown: the pipeline refuses it (counted as a "shutdown" drop); the phone is told once.
+    if (!this.#accepting && !this.#toldDraining.has(s)) {
+      this.#toldDraining.add(s);
+      s.sendError(new BotgateError("SHUTTING_DOWN", "server is shutting down: messages are not processed"));
+    }
     this.dispatcher?.submit({
       origin,
       device: s.deviceInfo,

@@ -78,12 +78,16 @@ describe("shutdown drains the pipeline before closing the phones", () => {
     expect(err.data.code).toBe("SERVER_SHUTDOWN");
     expect(err.data.message).toContain("not processed");
     expect(phone.isClosed).toBe(false); // the drain is still on: this error is the refusal, not the goodbye
+    phone.write(phone.analyzeLine({ text: "하나 더 😅", room: "늦은 방 🌙" }));
+    await until(() => g.app.gateway.dispatcher!.stats().dropped.shutdown === 2, 3000, "the second late message refused");
     const s = g.app.gateway.dispatcher!.stats();
-    expect(s.dropped.shutdown).toBe(1);
+    expect(s.dropped.shutdown).toBe(2);
     expect(s.started).toBe(1);
-    expect(seen).toEqual(["!block 처리 중"]); // the handler never saw it
+    expect(seen).toEqual(["!block 처리 중"]); // the handler never saw them
     blocked.shift()!();
     expect((await phone.next(reply, 3000)).data.text).toBe("echo:!block 처리 중");
+    // Anything sent for the second refusal was written before this reply: the phone was told once, not per message.
+    expect(phone.frames.filter((f) => f.event === "error" && String(f.data?.message).includes("not processed"))).toEqual([]);
     await phone.waitClosed(5000);
     await stop.done;
     expect(seen).toEqual(["!block 처리 중"]);
