@@ -21,4 +21,12 @@ describe("psdb-proxy command line", () => {
     expect(r.code).toBe(2);
     expect(r.out).toContain("refusing to listen on 0.0.0.0 without a password");
   });
+  test("--statement-timeout-ms must be a whole number of milliseconds", () => {
+    for (const bad of ["0", "-5", "1.5", "soon"]) {
+      const r = run("--mysql", "mysql://root@127.0.0.1:3306/test", `--statement-timeout-ms=${bad}`);
+      expect(r.code).toBe(2);
+      expect(r.out).toContain("--statement-timeout-ms must be a whole number of milliseconds");
+    }
+    expect(run("--help").out).toContain("--statement-timeout-ms");
+  });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { ProxyError, SessionTable, withSetup, type ConnPool, type RawResult, type ReservedConn } from "../../src/store/psdb-proxy/sessions.ts";
+import { DEFAULT_STATEMENT_TIMEOUT_MS, ProxyError, SessionTable, withSetup, type ConnPool, type RawResult, type ReservedConn } from "../../src/store/psdb-proxy/sessions.ts";
+import { startPsdbProxy } from "../../src/store/psdb-proxy/proxy.ts";
 
 /** A fake pool: each reserved connection records its statements and how it ended. */
 function fakePool(fail?: (q: string) => unknown, hang?: (q: string) => boolean) {
@@ -163,5 +164,12 @@ describe("psdb-proxy sessions", () => {
     const token = t.token(s);
     await expect(t.run(s, "UPDATE x SET y = 1")).rejects.toThrow(/did not finish/);
     expect(() => t.resolve(token, "u")).toThrow(/rolled back/);
+  });
+  test("statementTimeoutMs: the default is the store's request deadline; unusable values are refused before anything opens", () => {
+    expect(DEFAULT_STATEMENT_TIMEOUT_MS).toBe(10_000);
+    for (const bad of [0, -1, 1.5, Number.NaN, 3_600_001]) {
+      expect(() => new SessionTable(fakePool().pool, { idleMs: 1000, maxSessions: 1, reserveTimeoutMs: 1000, statementTimeoutMs: bad })).toThrow(RangeError);
+      expect(() => startPsdbProxy({ mysqlUrl: "mysql://root@127.0.0.1:1/none", port: 0, username: "u", password: "p", statementTimeoutMs: bad })).toThrow(/statementTimeoutMs/);
+    }
   });
 });

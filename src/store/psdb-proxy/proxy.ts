@@ -2,7 +2,7 @@
 // @planetscale/database 1.20 uses (CreateSession, Execute), backed by MySQL/MariaDB via Bun.SQL.
 import { SQL } from "bun";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ProxyError, SessionTable, withSetup, type ConnPool, type RawResult } from "./sessions.ts";
+import { checkStatementTimeout, ProxyError, SessionTable, withSetup, type ConnPool, type RawResult } from "./sessions.ts";
 import { toField, toRow } from "./vitess.ts";
 
 export interface PsdbProxyOptions {
@@ -17,7 +17,7 @@ export interface PsdbProxyOptions {
   sessionIdleMs?: number;
   /** Also the MySQL pool size: each session holds one connection. Default 32. */
   maxSessions?: number;
-  /** A statement running longer fails with DEADLINE_EXCEEDED and closes its session. Default 30 s. */
+  /** A statement running longer fails with DEADLINE_EXCEEDED and closes its session. Default 10 s (the store's request deadline). */
   statementTimeoutMs?: number;
 }
 
@@ -73,6 +73,7 @@ function encodeResult(res: RawResult) {
 const BACKSLASH_ESCAPES_ON = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))";
 
 export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
+  checkStatementTimeout(opts.statementTimeoutMs); // before anything is opened
   const maxSessions = opts.maxSessions ?? 32;
   const sql = new SQL({ url: opts.mysqlUrl, adapter: "mysql", max: maxSessions, connectionTimeout: 10 });
   const pool = sql as unknown as ConnPool;
@@ -83,7 +84,7 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
     idleMs: opts.sessionIdleMs ?? 60_000,
     maxSessions,
     reserveTimeoutMs: 10_000,
-    statementTimeoutMs: opts.statementTimeoutMs ?? 30_000,
+    statementTimeoutMs: opts.statementTimeoutMs,
   });
   const expected = digest(`${opts.username}:${opts.password}`);
 

@@ -87,8 +87,21 @@ export interface SessionTableOptions {
   idleMs: number;
   maxSessions: number;
   reserveTimeoutMs: number;
-  /** A statement running longer closes its session (default 30 s). */
+  /** A statement running longer closes its session (default 10 s, the store's request deadline). */
   statementTimeoutMs?: number;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+
+export function isValidStatementTimeout(ms: unknown): ms is number {
+  return typeof ms === "number" && Number.isInteger(ms) && ms >= 1 && ms <= 3_600_000;
+}
+
+/** Throws a RangeError for a statementTimeoutMs that is given but not usable (0 would fail every statement). */
+export function checkStatementTimeout(ms: number | undefined): void {
+  if (ms !== undefined && !isValidStatementTimeout(ms)) {
+    throw new RangeError(`statementTimeoutMs must be a whole number of milliseconds from 1 to 3600000, got ${ms}`);
+  }
 }
 
 /** Rejects `p` with `err` after `ms` (`p` is still observed); the timer dies with the race. */
@@ -108,6 +121,7 @@ export class SessionTable {
   #sweeper: ReturnType<typeof setInterval>;
 
   constructor(private readonly pool: ConnPool, private readonly opts: SessionTableOptions) {
+    checkStatementTimeout(opts.statementTimeoutMs);
     this.#sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(opts.idleMs / 2, 5000)));
     (this.#sweeper as { unref?: () => void }).unref?.();
   }
@@ -165,7 +179,7 @@ export class SessionTable {
         throw new ProxyError("UNAVAILABLE", `cannot reach MySQL: ${(cause as Error)?.message ?? cause}`, { cause });
       }
     }
-    const ms = this.opts.statementTimeoutMs ?? 30_000;
+    const ms = this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     let stalled = false;
     try {
       const res = await withDeadline(s.conn.unsafe(query).raw(), ms, () => {
