@@ -3,7 +3,7 @@
 // so the common case (no LF in 128 bytes) costs one any_true branch; a hit walks each 64-byte
 // group's mask with ctz. Why this shape: JavaScriptCore emits every v128 op as its own
 // instruction, so the loop's fixed cost is only amortised by a wide step, while one branch
-// over 256 bytes keeps 16 vectors live and spills; this measured ~1.4x faster than 64-byte
+// over 256 bytes keeps 16 vectors live and spills; this measured ~1.5x faster than 64-byte
 // steps on Bun, and V8 is no slower (docs/performance.md, round 5).
 
 // @ts-ignore: decorator
