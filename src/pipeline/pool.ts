@@ -10,8 +10,8 @@ import { Dedupe } from "./dedupe.ts";
 import { DeadlineList, Job } from "./job.ts";
 import { BotSlots, type RoomSlots, Scheduler, roomKey } from "./limits.ts";
 import { type DropReason, InboundQueue, type QueueEntry } from "./queue.ts";
-import { normalizeResult, ReplySender } from "./replies.ts";
-import type { Dispatcher, InboundJob, Outbound, PipelineStats } from "./types.ts";
+import { normalizeResult, type ReplyOwner, ReplySender } from "./replies.ts";
+import type { Dispatcher, InboundJob, Outbound, PipelineStats, ReplyOrigin } from "./types.ts";
 
 export type PipelineOptions = Config["pipeline"];
 
@@ -369,6 +369,11 @@ export class Pipeline implements Dispatcher {
       };
     });
     return this.#draining;
+  }
+
+  push(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner): boolean {
+    if (this.#closed) return false;
+    return this.#replies.send(origin, items, owner);
   }
 
   /** Stop accepting, drop what is queued ("shutdown"), abort running jobs, cancel pending reply gaps. */

@@ -29,11 +29,11 @@ export function normalizeResult(r: HandlerResult): ReplyItem[] {
 export interface ReplyCounters {
   sent: number;
   undeliverable: number;
-  /** Items of a job that timed out while they waited for their gap: not sent. */
+  /** Items whose owner was over (a timed-out job, an ended push session) while they waited for their gap: not sent. */
   discarded: number;
 }
 
-/** Whose reply an item is: once that job has timed out, its waiting items are not sent. */
+/** Whose reply an item is: once it is over (a job timed out, a pushing session ended), its waiting items are not sent. */
 export interface ReplyOwner {
   readonly timedOut: boolean;
 }

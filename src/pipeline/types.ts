@@ -1,5 +1,6 @@
 import type { ChatMessage, DeviceInfo, ReplyItem } from "../bot/types.ts";
 import type { BotgateError } from "../errors.ts";
+import type { ReplyOwner } from "./replies.ts";
 
 /** Where a reply goes: the device that sent the message, and its room. */
 export interface ReplyOrigin {
@@ -34,6 +35,13 @@ export interface Dispatcher {
    * `deadlineMs` or if close() comes first. close() ends what is left.
    */
   drain(deadlineMs: number): Promise<boolean>;
+  /**
+   * Sends items that no job produced (an admin push) the way job replies go: a list
+   * `replyGapMs` apart, counted in `replies`, waited for by drain(). Once `owner`
+   * reads as over, its items still waiting are dropped. False if the first item
+   * could not be routed, or the pipeline is closed.
+   */
+  push(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner): boolean;
   close(): Promise<void>;
 }
 

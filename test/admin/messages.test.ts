@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BOT, startTestGateway } from "../support/harness.ts";
+import { BOT, startTestGateway, until } from "../support/harness.ts";
 import type { Frame } from "../support/phone.ts";
 import { adminFor, call, phoneOn, perTest } from "./helpers.ts";
 
@@ -58,6 +58,32 @@ describe("POST /api/messages", () => {
     }
     expect(got.map((g) => g.text)).toEqual(["one", "two", "three"]);
     expect(got[2]!.at).toBeGreaterThanOrEqual(110);
+  });
+
+  test("texts still waiting for their gap when the session ends are dropped, not sent to the device's next connection", async () => {
+    const app = await setup({ pipeline: { replyGapMs: 400 } });
+    const a = await connect("dev-a");
+    const r = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "공지방", texts: ["하나", "둘 ✌️", "셋"] });
+    expect(r.status).toBe(202);
+    expect((await a.next(isReply)).data.text).toBe("하나");
+    a.destroy();
+    const again = await connect("dev-a"); // the same device, a new session, before the gap is due
+    const replies = () => fx.gw!.app.gateway.dispatcher!.stats().replies;
+    await until(() => replies().discarded === 2, 3000, "the two waiting texts dropped");
+    expect(replies()).toMatchObject({ sent: 1, discarded: 2, pending: 0 });
+    expect(again.frames.some(isReply)).toBe(false);
+  });
+
+  test("texts still waiting for their gap go out during the shutdown drain, before the goodbye", async () => {
+    const app = await setup({ pipeline: { replyGapMs: 50 } });
+    const a = await connect("dev-a");
+    const r = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "공지방", texts: ["점검 시작 🔧", "곧 끝나요", "끝 🎉"] });
+    expect(r.status).toBe(202);
+    const stopped = fx.gw!.app.stop();
+    await a.waitClosed(5000);
+    await stopped;
+    const got = a.frames.filter((f) => isReply(f) || f.event === "error");
+    expect(got.map((f) => (isReply(f) ? f.data.text : f.data.code))).toEqual(["점검 시작 🔧", "곧 끝나요", "끝 🎉", "SERVER_SHUTDOWN"]);
   });
 
   test("a push addressed by channelId goes to the room last seen for that channel", async () => {

@@ -49,8 +49,9 @@ function parsePush(body: Record<string, unknown>): Push {
 /**
  * POST /api/messages: push text into a room through a connected, approved
  * device. The first text is queued at once; further texts follow
- * `pipeline.replyGapMs` apart (the legacy server's spacing for lists), on
- * timers owned by the target session, so they die with it.
+ * `pipeline.replyGapMs` apart (the legacy server's spacing for lists), sent by
+ * the pipeline like a list reply (so the shutdown drain waits for them); those
+ * still waiting when the target session ends are dropped, never rerouted.
  */
 export function messageRoutes(deps: AdminDeps): Hono {
   const g = deps.gateway;
@@ -58,7 +59,8 @@ export function messageRoutes(deps: AdminDeps): Hono {
 
   r.post("/", async (c) => {
     const p = parsePush(await jsonBody(c));
-    if (!g.accepting) throw new BotgateError("SHUTTING_DOWN", "the gateway is shutting down");
+    const pipeline = g.dispatcher;
+    if (!g.accepting || pipeline === null) throw new BotgateError("SHUTTING_DOWN", "the gateway is shutting down");
     if (!g.bots.has(p.bot)) throw new BotgateError("UNKNOWN_BOT", `bot "${p.bot}" is not configured on this server`);
     const room = p.room ?? g.rooms.roomOf(p.bot, p.channelId!);
     if (room === null) {
@@ -67,12 +69,11 @@ export function messageRoutes(deps: AdminDeps): Hono {
     const s = pickSession(deps, p);
     const origin: ReplyOrigin = { botName: p.bot, deviceId: s.deviceId, room, channelId: p.channelId, key: s.key };
     const items: ReplyItem[] = p.texts.map((text) => (p.mediaWaitTime === null ? text : { text, mediaWaitTime: p.mediaWaitTime }));
-    const gap = g.config.pipeline.replyGapMs;
-    const now = gap === 0 ? items : items.slice(0, 1);
-    if (!g.deliver(origin, now)) throw new BotgateError("NO_DEVICE", `device "${s.deviceId}" of bot "${p.bot}" could not take the message (its connection is closing, or the message is larger than outboundCapBytes)`);
-    if (gap > 0) items.slice(1).forEach((it, i) => s.scope.timeout(gap * (i + 1), () => void g.deliver(origin, [it]), "push-gap"));
+    // Over once the session stops being open: a later text never reaches another connection.
+    const owner = { get timedOut() { return !s.isOpen; } };
+    if (!pipeline.push(origin, items, owner)) throw new BotgateError("NO_DEVICE", `device "${s.deviceId}" of bot "${p.bot}" could not take the message (its connection is closing, or the message is larger than outboundCapBytes)`);
     deps.log.info("message pushed", { bot: p.bot, device: s.deviceId, session: s.id, room, channelId: p.channelId, count: items.length });
-    return c.json({ accepted: items.length, bot: p.bot, device: s.deviceId, sessionId: s.id, room, channelId: p.channelId, gapMs: gap }, 202);
+    return c.json({ accepted: items.length, bot: p.bot, device: s.deviceId, sessionId: s.id, room, channelId: p.channelId, gapMs: g.config.pipeline.replyGapMs }, 202);
   });
 
   return r;
