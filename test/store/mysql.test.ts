@@ -32,7 +32,7 @@ afterAll(async () => {
   await admin.close();
 });
 
-function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string } = {}): PsdbProxy {
+function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string; statementTimeoutMs?: number } = {}): PsdbProxy {
   return startPsdbProxy({ mysqlUrl: `${SERVER}/${DB}`, port: 0, username: USER, password: PASSWORD, ...extra });
 }
 
@@ -276,6 +276,24 @@ describe("psdb proxy with the raw driver", () => {
       const err = await conn.execute("SELECT 1").catch((x) => x);
       expect(err.message).toMatch(/rolled back/);
       expect((await conn.execute("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("a statement past the statement deadline fails with DEADLINE_EXCEEDED and stops running on the server", async () => {
+    const p = proxy({ statementTimeoutMs: 300 });
+    const marker = `botgate_kill_probe_${Math.random().toString(36).slice(2, 10)}`;
+    const running = async () =>
+      Number((await db.unsafe(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%${marker}%' AND ID <> CONNECTION_ID()`))[0].n);
+    try {
+      const conn = connect({ url: p.url });
+      const err = await conn.execute(`SELECT SLEEP(60) AS ${marker}`).catch((x) => x);
+      expect(err.name).toBe("DatabaseError");
+      expect(err.message).toMatch(/did not finish within 300 ms/);
+      // Killed, not left sleeping for a minute on a connection nobody reads.
+      await until(async () => (await running()) === 0, 3000, "the stalled statement to be gone from the server");
+      expect((await conn.execute("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]); // a fresh session
     } finally {
       await p.stop();
     }

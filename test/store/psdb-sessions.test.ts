@@ -14,6 +14,7 @@ function fakePool(fail?: (q: string) => unknown, hang?: (q: string) => boolean) 
           raw: async () => {
             c.queries.push(q);
             if (hang?.(q)) return new Promise<RawResult>(() => {}); // a server that accepted the connection, then stalls
+            if (q === "SELECT CONNECTION_ID()") return [[new TextEncoder().encode(String(100 + conns.indexOf(c)))]] as unknown as RawResult;
             const err = fail?.(q);
             if (err) throw err;
             return [] as unknown as RawResult;
@@ -33,8 +34,8 @@ afterEach(() => {
   for (const t of tables) t.closeAll();
   tables = [];
 });
-function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000, reserveTimeoutMs = 1000, statementTimeoutMs?: number) {
-  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs, statementTimeoutMs });
+function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000, reserveTimeoutMs = 1000, statementTimeoutMs?: number, kill?: (id: number) => PromiseLike<unknown>) {
+  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs, statementTimeoutMs, kill });
   tables.push(t);
   return t;
 }
@@ -105,14 +106,16 @@ describe("psdb-proxy sessions", () => {
     expect(conns.map((c) => c.ended)).toEqual(["release", "close"]);
     expect(() => t.resolve(t.token(tx), "u")).toThrow(ProxyError);
   });
-  test("withSetup: each reserved connection runs its setup statement first, once", async () => {
+  test("withSetup: each reserved connection runs its setup statement first, once, and learns its server id", async () => {
     const { pool, conns } = fakePool();
-    const t = table(withSetup(pool, "SET SESSION x = 1"));
+    const setup = withSetup(pool, "SET SESSION x = 1");
+    const t = table(setup);
     const s = t.resolve(null, "u");
     await t.run(s, "SELECT 1");
     await t.run(s, "SELECT 2");
     expect(conns).toHaveLength(1);
-    expect(conns[0]!.queries).toEqual(["SET SESSION x = 1", "SELECT 1", "SELECT 2"]);
+    expect(conns[0]!.queries).toEqual(["SET SESSION x = 1", "SELECT CONNECTION_ID()", "SELECT 1", "SELECT 2"]);
+    expect((await setup.reserve()).serverId).toBe(101); // the next connection's id, read from its row
   });
 
   test("withSetup: a setup that stalls fails within the reserve deadline and its connection is closed", async () => {
@@ -154,6 +157,30 @@ describe("psdb-proxy sessions", () => {
     expect(next).not.toBe(s);
     await t.run(next, "SELECT 3");
     expect(conns[1]!.queries).toEqual(["SELECT 3"]);
+  });
+
+  test("a stalled statement is killed on the server by its connection's id before its error is returned", async () => {
+    const { pool, conns } = fakePool(undefined, (q) => q === "SELECT SLEEP(1000)");
+    const killed: number[] = [];
+    const t = table(withSetup(pool, "SET x = 1"), 2, 60_000, 1000, 150, async (id) => void killed.push(id));
+    const other = t.resolve(null, "u");
+    await t.run(other, "SELECT 1"); // connection 0: id 100
+    const s = t.resolve(null, "u");
+    const err = await t.run(s, "SELECT SLEEP(1000)").then(() => null, (e: unknown) => e); // connection 1: id 101
+    expect((err as ProxyError).code).toBe("DEADLINE_EXCEEDED");
+    expect(killed).toEqual([101]); // already done when the caller hears of the timeout
+    expect(conns[1]!.queries).toEqual(["SET x = 1", "SELECT CONNECTION_ID()", "SELECT SLEEP(1000)"]);
+    expect(conns[1]!.ended).toBe("close");
+  });
+
+  test("a KILL that never answers does not hold the statement's error past the reserve deadline", async () => {
+    const { pool } = fakePool(undefined, (q) => q === "SELECT SLEEP(1000)");
+    const t = table(withSetup(pool, "SET x = 1"), 1, 60_000, 200, 100, () => new Promise(() => {}));
+    const s = t.resolve(null, "u");
+    const t0 = performance.now();
+    const err = await t.run(s, "SELECT SLEEP(1000)").then(() => null, (e: unknown) => e);
+    expect((err as ProxyError).code).toBe("DEADLINE_EXCEEDED");
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   test("a stalled statement inside a transaction: the transaction is reported rolled back", async () => {

@@ -14,7 +14,7 @@ Serves the PlanetScale HTTP API (what @planetscale/database speaks) over a plain
 MySQL/MariaDB, so botgate's mysql store can use a self-hosted database.
 Env: PSDB_PROXY_MYSQL, PSDB_PROXY_USER, PSDB_PROXY_PASSWORD. A password is required
 unless --host is a loopback address. A statement running longer than
---statement-timeout-ms fails and closes its session (keep it at or below the
+--statement-timeout-ms is killed on the server, fails, and closes its session (keep it at or below the
 store's requestTimeoutMs, 10000 by default).`;
 
 let values: { mysql?: string; port: string; host: string; user?: string; password?: string; "statement-timeout-ms": string; help?: boolean };

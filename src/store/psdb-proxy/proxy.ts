@@ -17,7 +17,7 @@ export interface PsdbProxyOptions {
   sessionIdleMs?: number;
   /** Also the MySQL pool size: each session holds one connection. Default 32. */
   maxSessions?: number;
-  /** A statement running longer fails with DEADLINE_EXCEEDED and closes its session. Default 10 s (the store's request deadline). */
+  /** A statement running longer fails with DEADLINE_EXCEEDED, is killed on the server and closes its session. Default 10 s (the store's request deadline). */
   statementTimeoutMs?: number;
 }
 
@@ -77,6 +77,12 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
   const maxSessions = opts.maxSessions ?? 32;
   const sql = new SQL({ url: opts.mysqlUrl, adapter: "mysql", max: maxSessions, connectionTimeout: 10 });
   const pool = sql as unknown as ConnPool;
+  // KILL runs on a connection of its own: the pool may be full of reserved sessions.
+  let killer: SQL | null = null;
+  const kill = (serverId: number) => {
+    killer ??= new SQL({ url: opts.mysqlUrl, adapter: "mysql", max: 1, connectionTimeout: 10 });
+    return killer.unsafe(`KILL ${serverId}`); // a safe integer from CONNECTION_ID()
+  };
   // The driver escapes quotes in values with backslashes, as PlanetScale expects. A server whose
   // sql_mode has NO_BACKSLASH_ESCAPES would break on every quote (or store backslashes): each
   // reserved connection clears that one flag for its session first (within the reserve deadline).
@@ -85,6 +91,7 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
     maxSessions,
     reserveTimeoutMs: 10_000,
     statementTimeoutMs: opts.statementTimeoutMs,
+    kill,
   });
   const expected = digest(`${opts.username}:${opts.password}`);
 
@@ -183,6 +190,7 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
         await server.stop(true);
         sessions.closeAll();
         await sql.close({ timeout: 0 });
+        await killer?.close({ timeout: 0 });
       })();
       return stopping;
     },

@@ -11,6 +11,8 @@ export interface ReservedConn {
   unsafe(query: string): { raw(): PromiseLike<RawResult> };
   release(): Promise<void>;
   close(options?: { timeout?: number }): Promise<void>;
+  /** The server's id of the connection (CONNECTION_ID()), when known: a stalled statement is killed by it. */
+  serverId?: number;
 }
 export interface ConnPool {
   reserve(options?: { signal?: AbortSignal }): Promise<ReservedConn>;
@@ -39,11 +41,18 @@ function untilAborted<T>(p: PromiseLike<T>, signal: AbortSignal | undefined): Pr
   });
 }
 
+/** The first column of the first row of a raw result as a connection id (text-protocol bytes or a number). */
+function firstId(res: RawResult): number | undefined {
+  const v = (res[0] as unknown[] | undefined)?.[0];
+  const n = v instanceof Uint8Array ? Number(new TextDecoder().decode(v)) : Number(v);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 /**
- * A pool whose reserved connections first run `statement` (session settings), under the
- * same deadline as the reservation: a server that accepts the connection and then stalls
- * must not hang the session forever. A connection whose setup fails or times out is
- * closed, not returned to the pool.
+ * A pool whose reserved connections first run `statement` (session settings) and learn
+ * their server id, under the same deadline as the reservation: a server that accepts the
+ * connection and then stalls must not hang the session forever. A connection whose setup
+ * fails or times out is closed, not returned to the pool.
  */
 export function withSetup(pool: ConnPool, statement: string): ConnPool {
   return {
@@ -51,6 +60,7 @@ export function withSetup(pool: ConnPool, statement: string): ConnPool {
       const conn = await pool.reserve(options);
       try {
         await untilAborted(conn.unsafe(statement).raw(), options?.signal);
+        conn.serverId = firstId(await untilAborted(conn.unsafe("SELECT CONNECTION_ID()").raw(), options?.signal));
       } catch (err) {
         await conn.close().catch(() => {});
         throw err;
@@ -89,6 +99,12 @@ export interface SessionTableOptions {
   reserveTimeoutMs: number;
   /** A statement running longer closes its session (default 10 s, the store's request deadline). */
   statementTimeoutMs?: number;
+  /**
+   * Ends a stalled statement on the server, by its connection's server id (`KILL` from
+   * another connection): closing the connection alone leaves it running until MySQL
+   * next checks. Awaited, within reserveTimeoutMs, before the statement's error is returned.
+   */
+  kill?: (serverId: number) => PromiseLike<unknown>;
 }
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
@@ -191,11 +207,21 @@ export class SessionTable {
       return res;
     } catch (err) {
       // A server error (errno) leaves the connection usable; anything else means it is gone. A
-      // stalled statement is still running on its connection: closed, never handed to another session.
-      if (stalled) this.#drop(s, true);
+      // stalled statement is still running on its connection: killed on the server, and the
+      // connection closed, never handed to another session.
+      if (stalled) await this.#killStalled(s);
       else if (typeof (err as { errno?: unknown })?.errno !== "number") this.#drop(s);
       throw err;
     }
+  }
+
+  async #killStalled(s: Session): Promise<void> {
+    const id = s.conn?.serverId;
+    this.#drop(s, true);
+    if (id === undefined || this.opts.kill === undefined) return;
+    const ms = this.opts.reserveTimeoutMs;
+    // Best effort: the statement may have ended meanwhile (then KILL finds no thread, or ends an idle one).
+    await withDeadline(this.opts.kill(id), ms, () => new Error(`KILL ${id} did not answer within ${ms} ms`)).catch(() => {});
   }
 
   #drop(s: Session, close = s.inTx): void {
