@@ -373,7 +373,7 @@ export class Pipeline implements Dispatcher {
 
   push(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner): boolean {
     if (this.#closed) return false;
-    return this.#replies.send(origin, items, owner);
+    return this.#replies.send(origin, items, owner, true);
   }
 
   /** Stop accepting, drop what is queued ("shutdown"), abort running jobs, cancel pending reply gaps. */

@@ -44,7 +44,8 @@ export interface ReplyOwner {
  * pipeline's scope, so no worker waits and shutdown cancels what is pending.
  * Gaps are per list, as in the original server: a single reply is never held
  * back, so another job's reply to the same room can come between a list's
- * items. Items of a job that timed out meanwhile are dropped. Media items
+ * items. Items whose owner is over meanwhile (a job that timed out, an admin
+ * push whose session ended) are dropped. Media items
  * (`MEDIA_URL:` / `IMAGE_BASE64:` text, `mediaWaitTime`) pass through untouched.
  */
 export class ReplySender {
@@ -61,18 +62,23 @@ export class ReplySender {
     private readonly onGapDone: () => void = () => {},
   ) {}
 
-  /** Returns false if the first item could not be routed to a device. */
-  send(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner | null = null): boolean {
+  /**
+   * Returns false if an item sent at once (the first; all of them when gapMs is 0) could
+   * not be routed to a device. With `firstOrNothing` (admin pushes) the answer is the
+   * first item's alone, and nothing more is sent when it was not taken: a push answered
+   * 409 must not leave its later texts behind.
+   */
+  send(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner | null = null, firstOrNothing = false): boolean {
     if (items.length === 0) return true;
-    if (items.length === 1) return this.#deliver(origin, items);
-    if (this.gapMs === 0) {
-      let ok = true;
-      for (const it of items) ok = this.#deliver(origin, [it]) && ok; // each counted as it went
-      return ok;
+    const first = this.#deliver(origin, [items[0]!]);
+    if (items.length === 1 || (firstOrNothing && !first)) return first;
+    if (this.gapMs > 0) {
+      this.#later(origin, items, 1, owner);
+      return first;
     }
-    const ok = this.#deliver(origin, [items[0]!]);
-    this.#later(origin, items, 1, owner);
-    return ok;
+    let ok = first;
+    for (let i = 1; i < items.length; i++) ok = this.#deliver(origin, [items[i]!]) && ok; // each counted as it went
+    return firstOrNothing ? first : ok;
   }
 
   #later(origin: ReplyOrigin, items: ReplyItem[], i: number, owner: ReplyOwner | null): void {

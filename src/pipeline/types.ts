@@ -39,7 +39,7 @@ export interface Dispatcher {
    * Sends items that no job produced (an admin push) the way job replies go: a list
    * `replyGapMs` apart, counted in `replies`, waited for by drain(). Once `owner`
    * reads as over, its items still waiting are dropped. False if the first item
-   * could not be routed, or the pipeline is closed.
+   * could not be routed (then nothing is sent), or the pipeline is closed.
    */
   push(origin: ReplyOrigin, items: ReplyItem[], owner: ReplyOwner): boolean;
   close(): Promise<void>;

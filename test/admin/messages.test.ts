@@ -61,7 +61,7 @@ describe("POST /api/messages", () => {
   });
 
   test("texts still waiting for their gap when the session ends are dropped, not sent to the device's next connection", async () => {
-    const app = await setup({ pipeline: { replyGapMs: 400 } });
+    const app = await setup({ pipeline: { replyGapMs: 1000 } });
     const a = await connect("dev-a");
     const r = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "공지방", texts: ["하나", "둘 ✌️", "셋"] });
     expect(r.status).toBe(202);
@@ -69,9 +69,28 @@ describe("POST /api/messages", () => {
     a.destroy();
     const again = await connect("dev-a"); // the same device, a new session, before the gap is due
     const replies = () => fx.gw!.app.gateway.dispatcher!.stats().replies;
+    expect(replies().pending).toBe(2); // the new session is open while both texts still wait
     await until(() => replies().discarded === 2, 3000, "the two waiting texts dropped");
     expect(replies()).toMatchObject({ sent: 1, discarded: 2, pending: 0 });
     expect(again.frames.some(isReply)).toBe(false);
+  });
+
+  test("a push whose first text is refused (409) sends nothing else, with or without gaps", async () => {
+    for (const replyGapMs of [50, 0]) {
+      const app = await setup({ outboundCapBytes: 65_536, pipeline: { replyGapMs } });
+      const a = await connect("dev-a");
+      const r = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "공지방", texts: ["가".repeat(30_000), "둘째", "셋째"] });
+      expect(r.status).toBe(409);
+      expect(r.json.error.code).toBe("NO_DEVICE");
+      // Nothing was scheduled, so nothing can come later: the counters say so at once.
+      expect(fx.gw!.app.gateway.dispatcher!.stats().replies).toMatchObject({ sent: 0, undeliverable: 1, pending: 0 });
+      const ok = await call(app, "POST", "/api/messages", { bot: BOT.name, room: "공지방", text: "다음 것 🙂" });
+      expect(ok.status).toBe(202);
+      expect((await a.next(isReply)).data.text).toBe("다음 것 🙂"); // the first reply the phone sees
+      a.destroy();
+      fx.phones.length = 0;
+      await fx.gw!.stop();
+    }
   });
 
   test("texts still waiting for their gap go out during the shutdown drain, before the goodbye", async () => {

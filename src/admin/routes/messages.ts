@@ -59,8 +59,9 @@ export function messageRoutes(deps: AdminDeps): Hono {
 
   r.post("/", async (c) => {
     const p = parsePush(await jsonBody(c));
+    if (!g.accepting) throw new BotgateError("SHUTTING_DOWN", "the gateway is shutting down");
     const pipeline = g.dispatcher;
-    if (!g.accepting || pipeline === null) throw new BotgateError("SHUTTING_DOWN", "the gateway is shutting down");
+    if (pipeline === null) throw new BotgateError("INTERNAL", "the gateway has no pipeline");
     if (!g.bots.has(p.bot)) throw new BotgateError("UNKNOWN_BOT", `bot "${p.bot}" is not configured on this server`);
     const room = p.room ?? g.rooms.roomOf(p.bot, p.channelId!);
     if (room === null) {
