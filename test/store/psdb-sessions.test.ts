@@ -34,8 +34,16 @@ afterEach(() => {
   for (const t of tables) t.closeAll();
   tables = [];
 });
-function table(pool: ConnPool, maxSessions = 3, idleMs = 60_000, reserveTimeoutMs = 1000, statementTimeoutMs?: number, kill?: (id: number) => PromiseLike<unknown>) {
-  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs, statementTimeoutMs, kill });
+function table(
+  pool: ConnPool,
+  maxSessions = 3,
+  idleMs = 60_000,
+  reserveTimeoutMs = 1000,
+  statementTimeoutMs?: number,
+  kill?: (id: number) => PromiseLike<unknown>,
+  onKillFailed?: (m: string) => void,
+) {
+  const t = new SessionTable(pool, { idleMs, maxSessions, reserveTimeoutMs, statementTimeoutMs, kill, onKillFailed });
   tables.push(t);
   return t;
 }
@@ -173,14 +181,43 @@ describe("psdb-proxy sessions", () => {
     expect(conns[1]!.ended).toBe("close");
   });
 
-  test("a KILL that never answers does not hold the statement's error past the reserve deadline", async () => {
+  test("a KILL that never answers is waited for up to the reserve deadline, then reported", async () => {
     const { pool } = fakePool(undefined, (q) => q === "SELECT SLEEP(1000)");
-    const t = table(withSetup(pool, "SET x = 1"), 1, 60_000, 200, 100, () => new Promise(() => {}));
+    const asked: number[] = [];
+    const said: string[] = [];
+    const t = table(withSetup(pool, "SET x = 1"), 1, 60_000, 200, 100, (id) => (asked.push(id), new Promise(() => {})), (m) => said.push(m));
     const s = t.resolve(null, "u");
+    await t.run(s, "SELECT 1"); // reserved: the statement deadline below counts the stalled statement alone
     const t0 = performance.now();
     const err = await t.run(s, "SELECT SLEEP(1000)").then(() => null, (e: unknown) => e);
+    const took = performance.now() - t0;
     expect((err as ProxyError).code).toBe("DEADLINE_EXCEEDED");
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(asked).toEqual([100]);
+    expect(took).toBeGreaterThanOrEqual(280); // 100 ms statement deadline, then 200 ms waiting for the KILL
+    expect(took).toBeLessThan(2000);
+    expect(said).toEqual(["KILL 100 of a stalled statement failed (it may still hold its locks): no answer within 200 ms"]);
+  });
+
+  test("a failed KILL is reported; one that finds no thread (the statement ended meanwhile) is not; an unknown connection id is reported", async () => {
+    const noThread = Object.assign(new Error("Unknown thread id: 100"), { errno: 1094 });
+    const denied = Object.assign(new Error("You are not owner of thread 100"), { errno: 1095 });
+    for (const [outcome, expected] of [
+      [noThread, []],
+      [denied, ["KILL 100 of a stalled statement failed (it may still hold its locks): You are not owner of thread 100"]],
+    ] as const) {
+      const { pool } = fakePool(undefined, (q) => q === "SELECT SLEEP(1000)");
+      const said: string[] = [];
+      const t = table(withSetup(pool, "SET x = 1"), 1, 60_000, 200, 100, async () => Promise.reject(outcome), (m) => said.push(m));
+      const err = await t.run(t.resolve(null, "u"), "SELECT SLEEP(1000)").then(() => null, (e: unknown) => e);
+      expect((err as ProxyError).code).toBe("DEADLINE_EXCEEDED");
+      expect(said).toEqual([...expected]);
+    }
+    // A connection whose id could not be read cannot be killed: said so.
+    const { pool } = fakePool(undefined, (q) => q === "SELECT SLEEP(1000)");
+    const said: string[] = [];
+    const t = table(pool, 1, 60_000, 200, 100, async () => {}, (m) => said.push(m)); // no withSetup: no id
+    await t.run(t.resolve(null, "u"), "SELECT SLEEP(1000)").catch(() => {});
+    expect(said).toEqual(["a stalled statement was not killed: its connection id is unknown"]);
   });
 
   test("a stalled statement inside a transaction: the transaction is reported rolled back", async () => {

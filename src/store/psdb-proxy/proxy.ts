@@ -19,6 +19,8 @@ export interface PsdbProxyOptions {
   maxSessions?: number;
   /** A statement running longer fails with DEADLINE_EXCEEDED, is killed on the server and closes its session. Default 10 s (the store's request deadline). */
   statementTimeoutMs?: number;
+  /** Where the proxy says what went wrong outside a request (a stalled statement it could not kill). Default: console.warn. */
+  warn?: (message: string) => void;
 }
 
 export interface PsdbProxy {
@@ -92,6 +94,7 @@ export function startPsdbProxy(opts: PsdbProxyOptions): PsdbProxy {
     reserveTimeoutMs: 10_000,
     statementTimeoutMs: opts.statementTimeoutMs,
     kill,
+    onKillFailed: (m) => (opts.warn ?? console.warn)(`psdb-proxy: ${m}`),
   });
   const expected = digest(`${opts.username}:${opts.password}`);
 

@@ -105,7 +105,12 @@ export interface SessionTableOptions {
    * next checks. Awaited, within reserveTimeoutMs, before the statement's error is returned.
    */
   kill?: (serverId: number) => PromiseLike<unknown>;
+  /** A stalled statement that could not be killed (it may still hold its locks): said here. */
+  onKillFailed?: (message: string) => void;
 }
+
+/** MySQL's ER_NO_SUCH_THREAD: the statement (and its connection) ended before the KILL came. */
+const NO_SUCH_THREAD = 1094;
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
@@ -218,10 +223,17 @@ export class SessionTable {
   async #killStalled(s: Session): Promise<void> {
     const id = s.conn?.serverId;
     this.#drop(s, true);
-    if (id === undefined || this.opts.kill === undefined) return;
+    const { kill, onKillFailed = () => {} } = this.opts;
+    if (kill === undefined) return;
+    if (id === undefined) return onKillFailed("a stalled statement was not killed: its connection id is unknown");
     const ms = this.opts.reserveTimeoutMs;
-    // Best effort: the statement may have ended meanwhile (then KILL finds no thread, or ends an idle one).
-    await withDeadline(this.opts.kill(id), ms, () => new Error(`KILL ${id} did not answer within ${ms} ms`)).catch(() => {});
+    try {
+      await withDeadline(kill(id), ms, () => new Error(`no answer within ${ms} ms`));
+    } catch (err) {
+      // The statement may have ended meanwhile: then there is no thread to kill, and nothing to say.
+      if ((err as { errno?: unknown })?.errno === NO_SUCH_THREAD) return;
+      onKillFailed(`KILL ${id} of a stalled statement failed (it may still hold its locks): ${(err as Error)?.message ?? err}`);
+    }
   }
 
   #drop(s: Session, close = s.inTx): void {
