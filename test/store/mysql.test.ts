@@ -32,7 +32,7 @@ afterAll(async () => {
   await admin.close();
 });
 
-function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string; statementTimeoutMs?: number } = {}): PsdbProxy {
+function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string; statementTimeoutMs?: number; warn?: (m: string) => void } = {}): PsdbProxy {
   return startPsdbProxy({ mysqlUrl: `${SERVER}/${DB}`, port: 0, username: USER, password: PASSWORD, ...extra });
 }
 
@@ -282,7 +282,8 @@ describe("psdb proxy with the raw driver", () => {
   });
 
   test("a statement past the statement deadline fails with DEADLINE_EXCEEDED and stops running on the server", async () => {
-    const p = proxy({ statementTimeoutMs: 300 });
+    const warnings: string[] = [];
+    const p = proxy({ statementTimeoutMs: 300, warn: (m) => warnings.push(m) });
     const marker = `botgate_kill_probe_${Math.random().toString(36).slice(2, 10)}`;
     const running = async () =>
       Number((await db.unsafe(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%${marker}%' AND ID <> CONNECTION_ID()`))[0].n);
@@ -294,6 +295,7 @@ describe("psdb proxy with the raw driver", () => {
       // Killed, not left sleeping for a minute on a connection nobody reads.
       await until(async () => (await running()) === 0, 3000, "the stalled statement to be gone from the server");
       expect((await conn.execute("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]); // a fresh session
+      expect(warnings).toEqual([]); // the KILL worked
     } finally {
       await p.stop();
     }
