@@ -93,6 +93,21 @@ export interface AuthMemo {
   authPrefix: AuthPrefix | null;
 }
 
+/** What a phone writes when it cannot read its Android ID. */
+const UNKNOWN_ID = "unknown";
+
+/**
+ * The block belongs to the session's device. Only `deviceUUID` is signed, so it decides;
+ * the unsigned `deviceID` counts only when the phone signed "unknown" (it could not read
+ * the id that way; v3.2.1 reads the two ids through different APIs) or the session's own
+ * device is "unknown". Otherwise a block signed for device B, with `deviceID` edited to A,
+ * would pass on A's session (and prove a takeover of A).
+ */
+function boundTo(a: AuthBlock, deviceId: string): boolean {
+  if (a.deviceUUID === deviceId) return true;
+  return a.deviceID === deviceId && (a.deviceUUID === UNKNOWN_ID || deviceId === UNKNOWN_ID);
+}
+
 /** A stand-alone AuthMemo. */
 export function newAuthMemo(): AuthMemo {
   return { authPrefix: null };
@@ -185,10 +200,12 @@ export class AuthVerifier {
     if (bot === undefined) throw new BotgateError("UNKNOWN_BOT", `unknown bot`);
     const a = decodeAuth(rawAuth);
     if (a.botName !== botName) throw new BotgateError("AUTH_MISMATCH", "auth.botName does not match the session");
-    if (a.deviceUUID !== deviceId && a.deviceID !== deviceId) {
-      throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
-    }
+    if (!boundTo(a, deviceId)) throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
+    if (a.timestamp < bot.replay.forgottenBefore) {
+      // The wall clock stepped back past what the replay check still remembers: it could not tell a replay.
+      throw new BotgateError("AUTH_STALE", "auth.timestamp is older than the replay check remembers (the server clock stepped back)");
+    }
     // signed = prefix + `${timestamp}|${salt}`; the prefix's state comes from the cache,
     // the rest is written as bytes (decimal digits, then the bot's "|salt")
     // Arena layout per item: the MAC (32 bytes), the timestamp's digits (<= 16 for a safe

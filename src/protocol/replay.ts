@@ -26,6 +26,7 @@ export class ReplayCache {
   readonly #bucketMs: number;
   readonly #windowMs: number;
   #size = 0;
+  #forgottenBefore = -Infinity;
   /** The bucket of the last call (events arrive in timestamp order, so usually the same one). */
   #lastB = NaN;
   #last: Bucket | null = null;
@@ -80,6 +81,7 @@ export class ReplayCache {
   prune(nowMs: number): void {
     for (const [b, bucket] of this.#buckets) {
       if ((b + 1) * this.#bucketMs + this.#windowMs < nowMs) {
+        this.#forgottenBefore = Math.max(this.#forgottenBefore, (b + 1) * this.#bucketMs);
         this.#size -= bucket.count;
         this.#buckets.delete(b);
         if (bucket === this.#last) this.#last = null;
@@ -89,6 +91,14 @@ export class ReplayCache {
 
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * Timestamps below this may have been forgotten by prune(): they cannot be checked for
+   * a replay. Normally older than the window anyway; not after the wall clock steps back.
+   */
+  get forgottenBefore(): number {
+    return this.#forgottenBefore;
   }
 }
 

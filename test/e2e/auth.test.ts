@@ -110,6 +110,39 @@ describe("auth block verification", () => {
     phone.destroy();
   });
 
+  test("another device's block with deviceID edited to this device neither passes nor proves a takeover", async () => {
+    gw = await startTestGateway();
+    const victim = await connected(gw.port, "dev-a");
+    const live = gw.app.gateway.getSession(BOT.name, "dev-a")!;
+    // One block of dev-b (same bot) seen on the wire; deviceID is not signed, deviceUUID is.
+    const seen = signAuth(identity("dev-b"), freshTimestamp());
+    const impostor = await LegacyPhone.connect(gw.port, identity("dev-a", { secret: "not-the-secret" }));
+    await impostor.handshake();
+    const ping = await impostor.next((f) => f.event === "ping"); // the takeover challenge
+    impostor.write(impostor.pingLine(ping.data.server_timestamp, undefined, { ...seen, deviceID: "dev-a" }));
+    expect((await impostor.next((f) => f.event === "error")).data.code).toBe("AUTH_FAILED");
+    expect(gw.app.gateway.metrics.authFailures.get("AUTH_MISMATCH")).toBe(1);
+    expect(gw.app.gateway.metrics.takeovers.value).toBe(0);
+    expect(gw.app.gateway.getSession(BOT.name, "dev-a")).toBe(live);
+    // The genuine phone still works.
+    victim.write(victim.analyzeLine({ text: "!ping" }));
+    expect((await victim.next((f) => f.event === "messageResponse")).data.text).toBeDefined();
+    impostor.destroy();
+    victim.destroy();
+  });
+
+  test("a phone that signs deviceUUID \"unknown\" (it could not read the id that way) is bound by its deviceID", async () => {
+    gw = await startTestGateway();
+    const phone = await connected(gw.port, "dev-a");
+    phone.write(phone.analyzeLine({ text: "!ping" }, signAuth(identity("dev-a"), freshTimestamp(), { deviceUUID: "unknown" })));
+    expect((await phone.next((f) => f.event === "messageResponse")).data.text).toBeDefined();
+    const other = signAuth(identity("dev-b"), freshTimestamp(), { deviceUUID: "unknown" }); // deviceID dev-b
+    phone.write(phone.analyzeLine({ text: "!ping" }, other));
+    expect((await phone.next((f) => f.event === "error")).data.code).toBe("AUTH_FAILED");
+    expect(gw.app.gateway.metrics.authFailures.get("AUTH_MISMATCH")).toBe(1);
+    phone.destroy();
+  });
+
   test("a missing auth block fails", async () => {
     gw = await startTestGateway();
     const phone = await connected(gw.port, "dev-noauth");

@@ -40,6 +40,27 @@ describe("AuthVerifier", () => {
     expect(codeOf(() => make().verify(id.botName, id.deviceId, t, now))).toBe("AUTH_BAD_SIGNATURE");
   });
 
+  test("the signed deviceUUID binds the block; the unsigned deviceID only when deviceUUID is \"unknown\"", () => {
+    const v = make();
+    const b = { ...id, deviceId: "other-device" };
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(b, now, { deviceID: id.deviceId }), now))).toBe("AUTH_MISMATCH");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now, { deviceUUID: "unknown" }), now))).toBe("OK");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(b, now + 1, { deviceUUID: "unknown" }), now))).toBe("AUTH_MISMATCH");
+    // A session whose own device id is "unknown" (allowUnknownDeviceId) has nothing better to bind to.
+    const u = { ...id, deviceId: "unknown" };
+    expect(codeOf(() => v.verify(id.botName, "unknown", signAuth(u, now + 2, { deviceUUID: "ccbd8eee1012327e" }), now))).toBe("OK");
+  });
+
+  test("after the wall clock steps back past a prune, a forgotten block is stale, not accepted again", () => {
+    const v = make();
+    const a = signAuth(id, now);
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, a, now))).toBe("OK");
+    v.prune(now + 300_000 + 2_000); // its bucket is dropped: outside the window by then
+    const stepped = now + 60_000; // the clock went back: inside the window again
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, a, stepped))).toBe("AUTH_STALE");
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, stepped), stepped))).toBe("OK"); // fresh blocks still pass
+  });
+
   test("malformed blocks are AUTH_INVALID / AUTH_MISSING, never a crash", () => {
     const v = make();
     expect(codeOf(() => v.verify(id.botName, id.deviceId, undefined, now))).toBe("AUTH_MISSING");
