@@ -11,7 +11,9 @@ export async function loadHandler(modulePath: string | null): Promise<BotHandler
   try {
     mod = await import(pathToFileURL(resolve(modulePath)).href);
   } catch (cause) {
-    throw new BotgateError("CONFIG_INVALID", `cannot load bot handler ${modulePath}: ${(cause as Error).message}`, { cause });
+    // A module may throw anything, null included.
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new BotgateError("CONFIG_INVALID", `cannot load bot handler ${modulePath}: ${why}`, { cause });
   }
   const fn = mod.default ?? mod.handle;
   if (typeof fn !== "function") {

@@ -11,11 +11,14 @@ export interface JobHost {
 }
 
 /**
- * One running handler call; also its BotContext. The AbortController is made
- * only if the handler reads `signal`, so handlers that never look at it cost
- * no controller (the pool's deadline list, not a timer per job, tracks time).
+ * One running handler call: the pipeline's bookkeeping. The handler gets a
+ * JobContext, never the Job itself (a handler writing `ctx.state`, as Koa and
+ * Telegraf handlers do, must not touch the pipeline's own fields). The
+ * AbortController is made only if the handler reads `signal`, so handlers that
+ * never look at it cost no controller (the pool's deadline list, not a timer
+ * per job, tracks time).
  */
-export class Job implements BotContext {
+export class Job {
   state: JobState = "running";
   /** Its deadline passed (it stays true after a zombie settles): nothing of it is sent any more. */
   timedOut = false;
@@ -72,6 +75,32 @@ export class Job implements BotContext {
 
   reply(items: ReplyItem | ReplyItem[]): boolean {
     return this.host.replyFrom(this, items);
+  }
+}
+
+/** What a handler sees of its job: read-only views and reply(); whatever it adds stays its own. */
+export class JobContext implements BotContext {
+  readonly #job: Job;
+  constructor(job: Job) {
+    this.#job = job;
+  }
+  get device(): DeviceInfo {
+    return this.#job.device;
+  }
+  get room(): string {
+    return this.#job.room;
+  }
+  get channelId(): string | null {
+    return this.#job.channelId;
+  }
+  get signal(): AbortSignal {
+    return this.#job.signal;
+  }
+  get deadline(): number {
+    return this.#job.deadline;
+  }
+  reply(items: ReplyItem | ReplyItem[]): boolean {
+    return this.#job.reply(items);
   }
 }
 

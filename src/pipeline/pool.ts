@@ -7,7 +7,7 @@ import { Histogram } from "../metrics/primitives.ts";
 import { Scope } from "../resources/scope.ts";
 import type { ResourceTracker } from "../resources/tracker.ts";
 import { Dedupe } from "./dedupe.ts";
-import { DeadlineList, Job } from "./job.ts";
+import { DeadlineList, Job, JobContext } from "./job.ts";
 import { BotSlots, type RoomSlots, Scheduler, roomKey } from "./limits.ts";
 import { type DropReason, InboundQueue, type QueueEntry } from "./queue.ts";
 import { normalizeResult, type ReplyOwner, ReplySender } from "./replies.ts";
@@ -165,48 +165,56 @@ export class Pipeline implements Dispatcher {
     this.#started++;
     const job = new Job(this, inbound, room, bot.timeoutMs, performance.now());
     let r: HandlerResult | Promise<HandlerResult>;
+    let then: unknown;
     try {
-      r = bot.handler(inbound.message, job);
+      r = bot.handler(inbound.message, new JobContext(job));
+      // Read inside the try: a `then` getter may throw (a revoked Proxy, say).
+      then = r !== null && typeof r === "object" ? (r as { then?: unknown }).then : undefined;
     } catch (err) {
       return this.#fail(job, err);
     }
-    if (r !== null && typeof r === "object" && typeof (r as { then?: unknown }).then === "function") {
-      if (this.#closed) {
-        // Closed from inside the handler: the job is abandoned, but its outcome is still observed
-        // (an unobserved rejection would be reported as unhandled).
-        try {
-          (r as Promise<HandlerResult>).then(undefined, ignore);
-        } catch {}
-        return job.abort(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
-      }
-      job.tracked = this.#scope.own("job", room.label);
-      bot.deadlines.add(job);
-      try {
-        (r as Promise<HandlerResult>)
-          .then(
-            (v) => this.#settled(job, bot, v),
-            (err) => this.#settledWithError(job, bot, err),
-          )
-          // A bug in settling must not become an unhandled rejection (the runtime would exit).
-          .then(undefined, (err) => this.#log.error("pipeline error after a handler settled", { error: err }));
-      } catch (err) {
-        this.#settledWithError(job, bot, err); // a hand-made thenable whose then() throws
-      }
-    } else this.#complete(job, r as HandlerResult);
+    if (typeof then !== "function") return this.#complete(job, r as HandlerResult);
+    // Promise.resolve adopts any thenable by the spec's rules (a then() returning nothing
+    // included) and never throws: a then() that throws becomes a rejection.
+    const settled = Promise.resolve(r);
+    if (this.#closed) {
+      // Closed from inside the handler: the job is abandoned, but its outcome is still observed
+      // (an unobserved rejection would be reported as unhandled).
+      settled.then(undefined, ignore);
+      return job.abort(new BotgateError("SHUTTING_DOWN", "server is shutting down"));
+    }
+    job.tracked = this.#scope.own("job", room.label);
+    bot.deadlines.add(job);
+    settled
+      .then(
+        (v) => this.#settled(job, bot, v),
+        (err) => this.#settledWithError(job, bot, err),
+      )
+      // A bug in settling must not become an unhandled rejection (the runtime would exit).
+      .then(undefined, (err) => this.#log.error("pipeline error after a handler settled", { error: err }));
   }
 
   #settled(job: Job, bot: BotRuntime, v: HandlerResult): void {
-    if (job.state === "running") {
-      bot.deadlines.remove(job);
-      this.#complete(job, v);
-    } else if (job.state === "zombie") this.#bury(job);
+    if (this.#onTime(job, bot)) this.#complete(job, v);
   }
 
   #settledWithError(job: Job, bot: BotRuntime, err: unknown): void {
+    if (this.#onTime(job, bot)) this.#fail(job, err);
+  }
+
+  /**
+   * A settled handler: true if it was still running within its deadline (its outcome counts).
+   * Past the deadline it is a timeout even if the deadline timer has not fired yet (a 10 ms
+   * wheel, or a busy event loop): its result is not sent.
+   */
+  #onTime(job: Job, bot: BotRuntime): boolean {
     if (job.state === "running") {
       bot.deadlines.remove(job);
-      this.#fail(job, err);
-    } else if (job.state === "zombie") this.#bury(job);
+      if (performance.now() < job.due) return true;
+      this.#onTimeout(job);
+    }
+    if (job.state === "zombie") this.#bury(job);
+    return false;
   }
 
   #complete(job: Job, r: HandlerResult): void {
@@ -313,10 +321,9 @@ export class Pipeline implements Dispatcher {
     for (const r of this.#scheduler.rooms.values()) if (r.inFlight > 0) perRoom[r.label] = r.inFlight;
     const now = performance.now();
     const list: PipelineStats["zombies"]["list"] = [];
-    for (const z of this.#zombies) {
-      if (list.length >= 100) break;
-      list.push({ bot: z.slots.bot.name, room: z.slots.label, ageMs: Math.round(now - z.startedAt) });
-    }
+    // Oldest first (the set is in timeout order, which differs across bots' timeouts); at most maxZombies.
+    const oldest = [...this.#zombies].sort((a, b) => a.startedAt - b.startedAt);
+    for (const z of oldest.slice(0, 100)) list.push({ bot: z.slots.bot.name, room: z.slots.label, ageMs: Math.round(now - z.startedAt) });
     const d = this.#durations;
     return {
       queueDepth: this.#queue.size,

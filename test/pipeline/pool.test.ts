@@ -120,14 +120,80 @@ describe("worker pool: handlers cannot hurt the pipeline", () => {
     expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
   });
 
-  test("a hand-made thenable whose then() throws is a failure, not a crash of submit()", () => {
+  test("a hand-made thenable whose then() throws is a failure, not a crash of submit()", async () => {
     const evil = { then() { throw new Error("evil thenable"); } };
     t = pipelineWith({ bot: () => evil as never });
     expect(() => t!.pipeline.submit(inbound())).not.toThrow();
+    await waitUntil(() => t!.pipeline.stats().failed === 1, 1000, "the failure");
+    expect(t.pipeline.stats().inFlight).toBe(0);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("a result whose `then` getter throws (a revoked Proxy) is a failure; nothing escapes submit()", () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const getterThrows = Object.defineProperty({}, "then", { get() { throw new Error("getter"); } });
+    t = pipelineWith({ bot: (m) => (m.text === "revoked" ? proxy : getterThrows) as never });
+    expect(() => t!.pipeline.submit(inbound({ text: "revoked" }))).not.toThrow();
+    expect(() => t!.pipeline.submit(inbound({ text: "getter" }))).not.toThrow();
     const s = t.pipeline.stats();
-    expect(s.failed).toBe(1);
+    expect(s.failed).toBe(2);
     expect(s.inFlight).toBe(0);
     expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("a thenable whose then() returns nothing (legal) is adopted: its value is the reply", async () => {
+    const thenable = { then(resolve: (v: string) => void) { resolve("답장 🙂"); } };
+    t = pipelineWith({ bot: () => thenable as never });
+    t.pipeline.submit(inbound());
+    await t.out.waitFor(1);
+    expect(t.out.texts).toEqual(["답장 🙂"]);
+    expect(t.pipeline.stats()).toMatchObject({ completed: 1, failed: 0 });
+  });
+
+  test("a handler that writes ctx.state (as Koa/Telegraf handlers do) cannot touch the pipeline's bookkeeping", async () => {
+    const handler: BotHandler = async (m, ctx) => {
+      const c = ctx as unknown as Record<string, unknown>;
+      c.state = { user: m.sender };
+      c.next = null;
+      c.prev = null;
+      c.timedOut = true;
+      if (m.text === "hang") await new Promise(() => {});
+      return "ok";
+    };
+    t = pipelineWith({ bot: handler }, { workers: 2, jobTimeoutMs: 60 });
+    for (const text of ["hang", "hang", "a", "b"]) t.pipeline.submit(inbound({ text, room: text }));
+    await t.out.waitFor(2);
+    await waitUntil(() => t!.pipeline.stats().completed === 2, 2000, "both answers");
+    const s = t.pipeline.stats();
+    expect(s).toMatchObject({ started: 4, completed: 2, timeouts: 2, inFlight: 0 });
+    expect(t.out.texts).toEqual(["ok", "ok"]);
+  });
+
+  test("a result that settles after its deadline, before the deadline timer runs, is a timeout: not sent", async () => {
+    const handler: BotHandler = async () => {
+      await null;
+      const end = performance.now() + 60; // the event loop is busy: the deadline timer cannot run
+      while (performance.now() < end);
+      return "too late";
+    };
+    t = pipelineWith({ bot: handler }, { jobTimeoutMs: 20 });
+    t.pipeline.submit(inbound());
+    await waitUntil(() => t!.pipeline.stats().timeouts === 1, 1000, "the timeout");
+    const s = t.pipeline.stats();
+    expect(s).toMatchObject({ completed: 0, timeouts: 1, inFlight: 0, zombies: { count: 0 } });
+    expect(t.out.texts).toEqual([]);
+    expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
+  });
+
+  test("zombies are listed oldest first, also across bots with different timeouts", async () => {
+    const hang: BotHandler = () => new Promise(() => {});
+    t = pipelineWith({ slow: { handler: hang, jobTimeoutMs: 150 }, fast: { handler: hang, jobTimeoutMs: 20 } }, { workers: 4 });
+    t.pipeline.submit(inbound({ bot: "slow" }));
+    await waitUntil(() => t!.pipeline.stats().inFlight === 1, 1000, "the slow job running");
+    t.pipeline.submit(inbound({ bot: "fast" })); // younger, but times out first
+    await waitUntil(() => t!.pipeline.stats().zombies.count === 2, 2000, "both zombies");
+    expect(t.pipeline.stats().zombies.list.map((z) => z.bot)).toEqual(["slow", "fast"]);
   });
 
   test("never more than `workers` jobs at once; per-bot limit caps a bot below that", async () => {
