@@ -1,18 +1,22 @@
 /** `bun start`: load (or create) the config, then run the gateway until SIGINT/SIGTERM. */
 import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
+import { parseArgs } from "node:util";
 import { startApp } from "./app.ts";
-import { DEFAULT_CONFIG_PATH, loadConfig, writeStarterConfig } from "./config/load.ts";
+import { applyEnv, DEFAULT_CONFIG_PATH, loadConfig, makeStarterConfig, type Starter, writeStarterConfig } from "./config/load.ts";
+import { type Config, parseConfig } from "./config/options.ts";
 import { BotgateError } from "./errors.ts";
-import { createLogger, scrub } from "./log/logger.ts";
+import { createLogger, type Logger, scrub } from "./log/logger.ts";
+import { RateGate } from "./log/rate-gate.ts";
 
 const HELP = `botgate - gateway server for MessengerBot R (KakaoTalk) bots
 
 Usage: bun start [-- --config <path>]
 
 Options:
-  --config <path>   config file (default: $BOTGATE_CONFIG or ${DEFAULT_CONFIG_PATH});
-                    created with a generated secret and salt when missing
+  --config <path>   config file (also --config=<path>; default: $BOTGATE_CONFIG, else
+                    ${DEFAULT_CONFIG_PATH}, which a first start creates with a generated
+                    secret and salt; a named file that does not exist is an error)
   --help            this text
 
 Environment overrides: BOTGATE_HOST, BOTGATE_PORT, BOTGATE_ADMIN_HOST, BOTGATE_ADMIN_PORT,
@@ -26,19 +30,54 @@ function lanAddress(): string {
   return "<this server's address>";
 }
 
+/**
+ * A bot handler's stray failure (a promise nobody awaited that rejects, a timer or abort
+ * listener that throws) is logged, at most once a second per kind, and the gateway keeps
+ * serving every other phone: by default the runtime would exit.
+ */
+function keepRunningOnStrayErrors(log: Logger): void {
+  const gate = new RateGate(1000, 4);
+  const report = (kind: string) => (err: unknown) => {
+    if (!gate.pass(kind)) return;
+    const held = gate.heldBack;
+    log.error(`${kind}, most likely from a bot handler; botgate keeps running`, { error: err, ...(held > 0 ? { notLogged: held } : {}) });
+  };
+  process.on("unhandledRejection", report("unhandled promise rejection"));
+  process.on("uncaughtException", report("uncaught exception"));
+}
+
 async function main(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
+  let args: { config?: string; help?: boolean };
+  try {
+    args = parseArgs({ args: argv, options: { config: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    console.error(`botgate: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (args.help) {
     console.log(HELP);
     return 0;
   }
-  const i = argv.indexOf("--config");
-  const path = i >= 0 ? argv[i + 1] : (process.env.BOTGATE_CONFIG || DEFAULT_CONFIG_PATH);
-  if (!path) {
-    console.error("--config needs a path");
+  const named = args.config ?? (process.env.BOTGATE_CONFIG || undefined);
+  const path = named ?? DEFAULT_CONFIG_PATH;
+  if (path === "") {
+    console.error("botgate: --config needs a path");
     return 2;
   }
-  const first = existsSync(path) ? null : writeStarterConfig(path);
-  const config = loadConfig(path, process.env);
+  let config: Config;
+  let first: Starter | null = null;
+  if (existsSync(path)) config = loadConfig(path, process.env);
+  else if (named !== undefined) {
+    // A typo must not start a fresh bot beside the real config.
+    console.error(`botgate: config file ${path} does not exist (a first start without --config or $BOTGATE_CONFIG creates ${DEFAULT_CONFIG_PATH})`);
+    return 2;
+  } else {
+    // Validated with the environment before it is written: a start that fails leaves no file
+    // behind whose secret was never shown.
+    first = makeStarterConfig();
+    config = parseConfig(applyEnv(first.raw, process.env));
+    writeStarterConfig(path, first);
+  }
   if (first !== null) {
     console.log(`
 botgate: created ${path} (owner-only permissions) with a new bot.
@@ -54,6 +93,7 @@ Try "!ping" in a chat room the bot reads.
 `);
   }
   const log = createLogger(config.log.level);
+  keepRunningOnStrayErrors(log);
   // The one place that picks the runtime adapter.
   const runtime = "Deno" in globalThis ? await import("./runtime/deno.ts") : await import("./runtime/bun.ts");
   const app = await startApp(config, runtime, log);

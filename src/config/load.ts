@@ -17,8 +17,14 @@ function envInt(env: Env, name: string): number | undefined {
 /** Environment overrides, applied on top of the file before validation. */
 export function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
   const out: Record<string, any> = structuredClone(raw);
+  // A section the file set to something other than an object is left alone, so that
+  // validation reports it ("admin": false must not become an enabled admin API).
+  const mergeable = (section: string) => {
+    const v = out[section];
+    return v === undefined || (v !== null && typeof v === "object" && !Array.isArray(v));
+  };
   const set = (section: string, key: string, value: unknown) => {
-    if (value === undefined || value === "") return;
+    if (value === undefined || value === "" || !mergeable(section)) return;
     out[section] = { ...(out[section] ?? {}), [key]: value };
   };
   set("listen", "host", env.BOTGATE_HOST);
@@ -28,6 +34,7 @@ export function applyEnv(raw: Record<string, unknown>, env: Env): Record<string,
   set("admin", "token", env.BOTGATE_ADMIN_TOKEN);
   set("log", "level", env.BOTGATE_LOG_LEVEL);
   // Either one picks the backend; the file's other store settings (pingRetention, ...) stay.
+  if (!mergeable("store")) return out;
   if (env.BOTGATE_MYSQL_URL) out.store = { ...(out.store ?? {}), kind: "mysql", url: env.BOTGATE_MYSQL_URL };
   else if (env.BOTGATE_SQLITE_PATH) out.store = { ...(out.store ?? {}), kind: "sqlite", path: env.BOTGATE_SQLITE_PATH };
   return out;
@@ -58,27 +65,32 @@ function randomHex(bytes: number): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-export interface FirstRun {
-  path: string;
+export interface Starter {
+  /** The config file's content. */
+  raw: Record<string, unknown>;
   botName: string;
   secret: string;
   salt: string;
 }
 
-/** Write a starter config (owner-only permissions) with a generated secret and salt. */
-export function writeStarterConfig(path: string, botName = "MyBot"): FirstRun {
+/** A starter config with a generated secret, salt and admin token (not written yet: validate it with the environment first). */
+export function makeStarterConfig(botName = "MyBot"): Starter {
   const secret = randomHex(32);
   const salt = randomHex(16);
-  const starter = {
+  const raw = {
     listen: { host: "0.0.0.0", port: 37888 },
     store: { kind: "sqlite", path: "data/botgate.sqlite" },
     bots: [{ name: botName, secret, salt, autoApprove: true }],
     admin: { host: "127.0.0.1", port: 37889, token: randomHex(24) },
     log: { level: "info" },
   };
+  return { raw, botName, secret, salt };
+}
+
+/** Write a starter config with owner-only permissions; never over an existing file. */
+export function writeStarterConfig(path: string, starter: Starter): void {
   const dir = dirname(path);
   if (dir && dir !== "." && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-  writeFileSync(path, JSON.stringify(starter, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+  writeFileSync(path, JSON.stringify(starter.raw, null, 2) + "\n", { mode: 0o600, flag: "wx" });
   chmodSync(path, 0o600);
-  return { path, botName, secret, salt };
 }

@@ -153,6 +153,16 @@ class Checker {
 const MIN_SECRET = 16;
 
 /** Validate a raw config object (from the file, env already merged); throws CONFIG_INVALID listing every problem. */
+/** Parses as a URL with an http(s) scheme and a host (fetch() would refuse anything less at the first message). */
+function isHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 export function parseConfig(raw: unknown): Config {
   const d = defaultConfig();
   const c = new Checker();
@@ -263,7 +273,7 @@ export function parseConfig(raw: unknown): Config {
       seen.add(name);
       const wRaw = o.webhook === undefined || o.webhook === null ? null : c.obj(o.webhook, `${path}.webhook`);
       const webhook = wRaw ? { url: c.str(wRaw, "url", `${path}.webhook`, "", { min: 1 }), secret: c.str(wRaw, "secret", `${path}.webhook`, "", { min: MIN_SECRET }) } : null;
-      if (webhook && webhook.url && !/^https?:\/\//.test(webhook.url)) c.fail(`${path}.webhook.url`, "must be an http(s) URL");
+      if (webhook && webhook.url && !isHttpUrl(webhook.url)) c.fail(`${path}.webhook.url`, "must be an http(s) URL with a host, e.g. https://bot.example/hook");
       const handler = o.handler === undefined || o.handler === null ? null : c.str(o, "handler", path, "", { min: 1 });
       if (handler && webhook) c.fail(path, "set either handler or webhook, not both");
       const jt = o.jobTimeoutMs === undefined || o.jobTimeoutMs === null ? null : c.int(o, "jobTimeoutMs", path, 0, 1, 3_600_000);

@@ -15,6 +15,23 @@ describe("admin auth", () => {
     expect(await call(app, "GET", "/readyz", undefined, {})).toMatchObject({ status: 200, json: { status: "ready", checks: { listener: true, store: true } } });
   });
 
+  test("/readyz with the store down: 503; probes share one store check per second and one warning per 10 s", async () => {
+    fx.gw = await startTestGateway();
+    const app = adminFor(fx.gw);
+    const store = fx.gw.app.gateway.store;
+    let checks = 0;
+    store.healthCheck = async () => {
+      checks++;
+      throw new Error("database is down");
+    };
+    const before = fx.gw.logs.filter((l) => l.includes("device store unreachable")).length;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => call(app, "GET", "/readyz", undefined, {})));
+    expect(answers.every((a) => a.status === 503 && a.json.checks.store === false)).toBe(true);
+    expect(checks).toBe(1);
+    expect(fx.gw.logs.filter((l) => l.includes("device store unreachable")).length - before).toBe(1);
+    expect(JSON.stringify(answers[0]!.json)).not.toContain("database is down");
+  });
+
   test("every /api route refuses a missing, malformed or wrong token with 401 + WWW-Authenticate", async () => {
     fx.gw = await startTestGateway();
     const app = adminFor(fx.gw);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LegacyPhone } from "../support/phone.ts";
@@ -29,6 +29,71 @@ describe("bun start", () => {
     expect(await p.exited).toBe(1);
     expect(err).toContain("listen.port: must be an integer");
     expect(err).toContain("bots[0].secret: must be at least 16 characters");
+  });
+
+  test("--config=PATH is read; an unknown option or a named config that does not exist is refused (exit 2), nothing is created", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-args-"));
+    await Bun.write(join(dir, "c.json"), JSON.stringify({ listen: { port: "x" }, bots: [{ name: "b", secret: "s", salt: "t" }] }));
+    const run = async (args: string[], env: Record<string, string> = {}) => {
+      const p = Bun.spawn(["bun", MAIN, ...args], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, BOTGATE_CONFIG: "", ...env } });
+      const err = await new Response(p.stderr).text();
+      return { code: await p.exited, err };
+    };
+    const eq = await run(["--config=c.json"]);
+    expect(eq.code).toBe(1);
+    expect(eq.err).toContain("listen.port: must be an integer"); // it read c.json
+    const unknown = await run(["--confg", "c.json"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("--confg");
+    const missing = await run(["--config=etc/prod.jsn"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("config file etc/prod.jsn does not exist");
+    const missingEnv = await run([], { BOTGATE_CONFIG: "prod.json" });
+    expect(missingEnv.code).toBe(2);
+    expect(readdirSync(dir)).toEqual(["c.json"]); // no starter config appeared anywhere
+  });
+
+  test("a first start that fails validation (a bad environment override) writes no config file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-first-bad-"));
+    const p = Bun.spawn(["bun", MAIN], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, BOTGATE_CONFIG: "", BOTGATE_LOG_LEVEL: "verbose" } });
+    const err = await new Response(p.stderr).text();
+    expect(await p.exited).toBe(1);
+    expect(err).toContain("log.level");
+    expect(readdirSync(dir)).toEqual([]); // the next start is still a first start, and prints the phone settings
+  });
+
+  test("a bot handler's stray failures (an unawaited rejection, a throwing timer) are logged; the gateway keeps serving", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-stray-"));
+    const handler = join(dir, "stray-bot.ts");
+    await Bun.write(
+      handler,
+      `export default (m) => {
+  if (m.text === "!reject") { Promise.reject(new Error("unawaited 💥")); return "rejected later"; }
+  if (m.text === "!timer") { setTimeout(() => { throw new Error("timer bug 🐛"); }, 0); return "timer set"; }
+  return "echo:" + m.text;
+};
+`,
+    );
+    const bot = { name: "StrayBot", secret: "0123456789abcdef0123", salt: "소금", autoApprove: true, handler };
+    await Bun.write(join(dir, "c.json"), JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, admin: { enabled: false }, store: { kind: "sqlite", path: ":memory:" }, bots: [bot] }));
+    proc = Bun.spawn(["bun", MAIN, "--config", "c.json"], { cwd: dir, stdout: "pipe", stderr: "inherit" });
+    const stdout = proc.stdout as ReadableStream<Uint8Array>;
+    const started = await readUntil(stdout, (t) => /"msg":"listening".*\n/.test(t));
+    const port = JSON.parse(started.split("\n").find((l) => l.includes('"listening"'))!).port;
+    const phone = await LegacyPhone.connect(port, { botName: bot.name, deviceId: "stray-phone", secret: bot.secret, salt: bot.salt });
+    await phone.handshake();
+    const reply = (f: { event?: string }) => f.event === "messageResponse";
+    phone.write(phone.analyzeLine({ text: "!reject" }));
+    expect((await phone.next(reply)).data.text).toBe("rejected later");
+    phone.write(phone.analyzeLine({ text: "!timer" }));
+    expect((await phone.next(reply)).data.text).toBe("timer set");
+    const logged = await readUntil(stdout, (t) => t.includes("unhandled promise rejection") && t.includes("uncaught exception"));
+    expect(logged).toContain("unawaited 💥");
+    expect(logged).toContain("timer bug 🐛");
+    phone.write(phone.analyzeLine({ text: "아직 살아있니?" }));
+    expect((await phone.next(reply)).data.text).toBe("echo:아직 살아있니?");
+    expect(proc.exitCode).toBeNull();
+    phone.destroy();
   });
 
   test("a MySQL URL that cannot be parsed is refused without printing its password", async () => {

@@ -108,6 +108,23 @@ describe("config", () => {
     expect(() => applyEnv({}, { BOTGATE_PORT: "abc" })).toThrow(/BOTGATE_PORT/);
   });
 
+  test("an override does not turn a section that is not an object into one (\"admin\": false stays an error, not an enabled admin API)", () => {
+    for (const admin of [false, null, "off"]) {
+      expect(errorsOf(applyEnv({ bots: [bot], admin }, { BOTGATE_ADMIN_PORT: "48000", BOTGATE_ADMIN_TOKEN: "x".repeat(32) }))).toEqual(["admin: must be an object"]);
+    }
+    expect(errorsOf(applyEnv({ bots: [bot], log: "debug" }, { BOTGATE_LOG_LEVEL: "warn" }))).toEqual(["log: must be an object"]);
+    expect(errorsOf(applyEnv({ bots: [bot], store: "sqlite" }, { BOTGATE_SQLITE_PATH: "/tmp/x.db" }))).toEqual(["store: must be an object"]);
+  });
+
+  test("webhook.url must parse as an http(s) URL with a host", () => {
+    const hook = (url: string) => errorsOf({ bots: [{ ...bot, webhook: { url, secret: "w".repeat(32) } }] });
+    for (const url of ["http://", "https://", "http://exa mple.com/hook", "http://:80/", "ftp://bot.example/hook", "bot.example/hook"]) {
+      expect(hook(url)).toEqual(["bots[0].webhook.url: must be an http(s) URL with a host, e.g. https://bot.example/hook"]);
+    }
+    expect(hook("https://봇.example/훅?a=1")).toEqual([]);
+    expect(hook("http://127.0.0.1:8080/hook")).toEqual([]);
+  });
+
   test("BOTGATE_SQLITE_PATH and BOTGATE_MYSQL_URL change the backend and keep the file's other store settings", () => {
     const sqliteFile = { bots: [bot], store: { kind: "sqlite", path: "data/a.db", pingRetention: 50 } };
     expect(parseConfig(applyEnv(sqliteFile, { BOTGATE_SQLITE_PATH: "/tmp/x.db" })).store).toEqual({ kind: "sqlite", path: "/tmp/x.db", pingRetention: 50 });
