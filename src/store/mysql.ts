@@ -2,7 +2,7 @@
 // Works against PlanetScale itself or the bundled psdb-proxy in front of plain MySQL/MariaDB.
 import { connect, type Connection } from "@planetscale/database";
 import { guard } from "./guard.ts";
-import { TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
+import { DEFAULT_TRIM_MAX_ROWS, TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
 import { DEVICE_COLUMNS, MYSQL_SCHEMA, toDevice, toMysqlDatetime, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
 import {
   DEFAULT_PING_RETENTION,
@@ -22,6 +22,8 @@ export interface MysqlStoreOptions {
   /** `https://user:pass@host` (PlanetScale) or `http://user:pass@host:port` (psdb-proxy). */
   url: string;
   pingRetention?: number;
+  /** Rows one trim statement deletes at most (default DEFAULT_TRIM_MAX_ROWS). */
+  trimMaxRows?: number;
   /** Deadline of every HTTP request to the endpoint, response body included (default 10 s). */
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -63,7 +65,7 @@ export async function openMysqlStore(opts: MysqlStoreOptions): Promise<DeviceSto
     throw new StoreError(`mysql url must be http:// or https:// (PlanetScale HTTP API), got ${url.protocol}`);
   }
   const conn = connect({ url: opts.url, fetch: fetchWithDeadline(opts.fetch ?? fetch, timeoutMs) });
-  const store = new MysqlStore(conn, retention);
+  const store = new MysqlStore(conn, retention, v.positiveInt("trimMaxRows", opts.trimMaxRows, DEFAULT_TRIM_MAX_ROWS));
   await store.init(MYSQL_SCHEMA);
   return store;
 }
@@ -83,6 +85,7 @@ class MysqlStore implements DeviceStore {
   constructor(
     private readonly conn: Connection,
     readonly pingRetention: number,
+    private readonly trimMaxRows: number,
   ) {
     this.#trims = new TrimSchedule(pingRetention);
   }
@@ -236,7 +239,9 @@ class MysqlStore implements DeviceStore {
 
   /**
    * Retention for several devices in two round trips: find each one's (N+1)-th newest id,
-   * then drop it and everything older. Idempotent, so no transaction.
+   * then drop it and everything older, at most trimMaxRows rows (which ones does not
+   * matter: all are past retention); the devices are then trimmed again on their next
+   * ping until caught up. Idempotent, so no transaction.
    */
   async #trim(devices: { botName: string; deviceId: string }[]): Promise<void> {
     const findArgs: Args = [];
@@ -251,7 +256,9 @@ class MysqlStore implements DeviceStore {
       delArgs.push(c.bot_name, c.device_id, Number(c.id));
       return "(bot_name = ? AND device_id = ? AND id <= ?)";
     });
-    await this.#q(`DELETE FROM kb_ping_monitor WHERE ${where.join(" OR ")}`, delArgs);
+    delArgs.push(this.trimMaxRows);
+    const del = await this.#q(`DELETE FROM kb_ping_monitor WHERE ${where.join(" OR ")} LIMIT ?`, delArgs);
+    if (del.rowsAffected >= this.trimMaxRows) for (const d of devices) this.#trims.forget(deviceKey(d.botName, d.deviceId));
   }
 
   listPings(botName: string, deviceId: string, limit: number): Promise<PingRecord[]> {

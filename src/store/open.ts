@@ -4,8 +4,8 @@ import { openSqliteStore } from "./sqlite.ts";
 import { StoreError, type DeviceStore } from "./types.ts";
 
 export type StoreConfig =
-  | { kind: "sqlite"; path: string; pingRetention?: number }
-  | { kind: "mysql"; url: string; pingRetention?: number; requestTimeoutMs?: number; fetch?: typeof fetch };
+  | { kind: "sqlite"; path: string; pingRetention?: number; trimMaxRows?: number }
+  | { kind: "mysql"; url: string; pingRetention?: number; trimMaxRows?: number; requestTimeoutMs?: number; fetch?: typeof fetch };
 
 export async function openStore(cfg: StoreConfig): Promise<DeviceStore> {
   switch (cfg?.kind) {

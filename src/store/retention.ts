@@ -10,6 +10,14 @@ export function deviceKey(botName: string, deviceId: string): string {
 }
 
 /**
+ * Rows one trim statement deletes at most. A device far over its retention (after the
+ * retention was lowered, say) is caught up over several writes instead of one statement
+ * that runs past the MySQL endpoint's deadline, rolls back and is retried forever (or, on
+ * SQLite, blocks the event loop).
+ */
+export const DEFAULT_TRIM_MAX_ROWS = 10_000;
+
+/**
  * Counts, per device, the pings this store wrote since it last trimmed that device.
  * A device it has no count for (never seen, forgotten after a failure, evicted) is
  * trimmed on its next ping, so a count is never lower than the untrimmed rows it wrote.

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { guard } from "./guard.ts";
-import { TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
+import { DEFAULT_TRIM_MAX_ROWS, TrimSchedule, countByDevice, deviceKey } from "./retention.ts";
 import { DEVICE_COLUMNS, SQLITE_SCHEMA, toDevice, toPing, type DeviceRow, type PingDbRow } from "./schema.ts";
 import {
   DEFAULT_PING_RETENTION,
@@ -22,6 +22,8 @@ export interface SqliteStoreOptions {
   path: string;
   pingRetention?: number;
   busyTimeoutMs?: number;
+  /** Rows one trim deletes at most (default DEFAULT_TRIM_MAX_ROWS). */
+  trimMaxRows?: number;
 }
 
 type Db = InstanceType<typeof DatabaseSync>;
@@ -47,10 +49,13 @@ function prepareAll(db: Db) {
     deleteDevice: db.prepare("DELETE FROM kb_bot_devices WHERE bot_name = ? AND device_id = ?"),
     deletePings: db.prepare("DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ?"),
     insertPing: db.prepare("INSERT INTO kb_ping_monitor (bot_name, device_id, rtt_ms, monitoring, created_at) VALUES (?, ?, ?, ?, ?)"),
-    // Retention: drop everything from the (N+1)-th newest row of this device down.
+    // Retention: drop everything from the (N+1)-th newest row of this device down, oldest
+    // first, at most LIMIT rows per run (SQLite has no DELETE ... LIMIT by default).
     trimPings: db.prepare(
-      `DELETE FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
-         SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      `DELETE FROM kb_ping_monitor WHERE id IN (
+         SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? AND id <= (
+           SELECT id FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+         ORDER BY id LIMIT ?)`,
     ),
     listPings: db.prepare(
       "SELECT bot_name, device_id, rtt_ms, monitoring, created_at FROM kb_ping_monitor WHERE bot_name = ? AND device_id = ? ORDER BY id DESC LIMIT ?",
@@ -77,7 +82,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Promise<DeviceStore> 
       db.close();
       throw err;
     }
-    return new SqliteStore(db, retention);
+    return new SqliteStore(db, retention, v.positiveInt("trimMaxRows", opts.trimMaxRows, DEFAULT_TRIM_MAX_ROWS));
   });
 }
 
@@ -87,7 +92,11 @@ class SqliteStore implements DeviceStore {
   readonly #s: ReturnType<typeof prepareAll>;
   readonly #trims: TrimSchedule;
 
-  constructor(db: Db, readonly pingRetention: number) {
+  constructor(
+    db: Db,
+    readonly pingRetention: number,
+    private readonly trimMaxRows: number,
+  ) {
     this.#db = db;
     this.#s = prepareAll(db);
     this.#trims = new TrimSchedule(pingRetention);
@@ -205,10 +214,16 @@ class SqliteStore implements DeviceStore {
       const devices = countByDevice(rows);
       const due = [...devices].filter(([k, e]) => this.#trims.due(k, e.n));
       try {
-        this.#tx(() => {
+        const behind = this.#tx(() => {
           for (const r of rows) st.insertPing.run(r.botName, r.deviceId, r.rttMs, r.monitoringJson, r.at.toISOString());
-          for (const [, { row: r }] of due) st.trimPings.run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention);
+          const left: string[] = [];
+          for (const [k, { row: r }] of due) {
+            const cut = st.trimPings.run(r.botName, r.deviceId, r.botName, r.deviceId, this.pingRetention, this.trimMaxRows);
+            if (Number(cut.changes) >= this.trimMaxRows) left.push(k); // maybe more: trimmed again on its next ping
+          }
+          return left;
         });
+        for (const k of behind) this.#trims.forget(k);
       } catch (err) {
         for (const k of devices.keys()) this.#trims.forget(k);
         throw err;

@@ -19,7 +19,7 @@ export interface StoreHarness {
 }
 
 /** Must return a store over EMPTY tables. */
-export type StoreFactory = (opts: { pingRetention?: number }) => Promise<StoreHarness>;
+export type StoreFactory = (opts: { pingRetention?: number; trimMaxRows?: number }) => Promise<StoreHarness>;
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -54,7 +54,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function describeDeviceStoreConformance(name: string, factory: StoreFactory): void {
   describe(`DeviceStore conformance: ${name}`, () => {
     const open: StoreHarness[] = [];
-    async function make(opts: { pingRetention?: number } = {}): Promise<DeviceStore> {
+    async function make(opts: { pingRetention?: number; trimMaxRows?: number } = {}): Promise<DeviceStore> {
       const h = await factory(opts);
       open.push(h);
       return h.store;
@@ -206,6 +206,24 @@ export function describeDeviceStoreConformance(name: string, factory: StoreFacto
       expect(await store.listPings("LOA.i", "dev1", 2)).toEqual(pings.slice(0, 2));
       expect(await store.listPings("LOA.i", "dev2", 10)).toHaveLength(1); // other device untouched
       expect(await store.listPings("LOA.i", "none", 10)).toEqual([]);
+    });
+
+    test("a device far over its retention is trimmed at most trimMaxRows rows per write, then caught up on its next pings", async () => {
+      const store = await make({ pingRetention: 3, trimMaxRows: 5 });
+      const base = Date.parse("2025-01-20T06:30:45.000Z");
+      const ping = (i: number) => ({ botName: "LOA.i", deviceId: "긴기록📱", rttMs: i, monitoring: null, at: new Date(base + i * 1000).toISOString() });
+      await store.recordPings(Array.from({ length: 20 }, (_, i) => ping(i))); // due at once: 17 over, 5 go
+      const rows = async () => (await store.listPings("LOA.i", "긴기록📱", 100)).length;
+      expect(await rows()).toBe(15);
+      const seen = [15];
+      for (let i = 20; seen.at(-1)! > 3 && i < 40; i++) {
+        await store.recordPing(ping(i)); // each write trims again while the device is behind
+        seen.push(await rows());
+      }
+      expect(seen).toEqual([15, 11, 7, 3]);
+      expect((await store.listPings("LOA.i", "긴기록📱", 10)).map((p) => p.rttMs)).toEqual([22, 21, 20]); // the newest kept
+      await store.recordPing(ping(40));
+      expect(await rows()).toBe(3); // caught up (N <= 10: trimmed to exactly N on every ping)
     });
 
     test("default ping retention keeps the 1000 newest rows", async () => {

@@ -41,10 +41,10 @@ async function emptyTables(): Promise<void> {
   await db.unsafe("DROP TABLE IF EXISTS kb_ping_monitor");
 }
 
-describeDeviceStoreConformance("mysql via psdb-proxy", async ({ pingRetention }) => {
+describeDeviceStoreConformance("mysql via psdb-proxy", async ({ pingRetention, trimMaxRows }) => {
   await emptyTables();
   const p = proxy();
-  const store = await openStore({ kind: "mysql", url: p.url, pingRetention });
+  const store = await openStore({ kind: "mysql", url: p.url, pingRetention, trimMaxRows });
   return { store, breakBackend: () => p.stop(), cleanup: () => p.stop() };
 });
 

@@ -11,14 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), "botgate-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-describeDeviceStoreConformance("sqlite file", async ({ pingRetention }) => {
+describeDeviceStoreConformance("sqlite file", async ({ pingRetention, trimMaxRows }) => {
   const path = join(dir, `run-${n++}`, "nested", "devices.db"); // directory created on open
-  const store = await openStore({ kind: "sqlite", path, pingRetention });
+  const store = await openStore({ kind: "sqlite", path, pingRetention, trimMaxRows });
   return { store };
 });
 
-describeDeviceStoreConformance("sqlite :memory:", async ({ pingRetention }) => ({
-  store: await openStore({ kind: "sqlite", path: ":memory:", pingRetention }),
+describeDeviceStoreConformance("sqlite :memory:", async ({ pingRetention, trimMaxRows }) => ({
+  store: await openStore({ kind: "sqlite", path: ":memory:", pingRetention, trimMaxRows }),
 }));
 
 describe("sqlite specifics", () => {
