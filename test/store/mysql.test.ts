@@ -32,7 +32,7 @@ afterAll(async () => {
   await admin.close();
 });
 
-function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string; statementTimeoutMs?: number; warn?: (m: string) => void } = {}): PsdbProxy {
+function proxy(extra: { sessionIdleMs?: number; mysqlUrl?: string; statementTimeoutMs?: number; warn?: (m: string) => void; maxSessions?: number } = {}): PsdbProxy {
   return startPsdbProxy({ mysqlUrl: `${SERVER}/${DB}`, port: 0, username: USER, password: PASSWORD, ...extra });
 }
 
@@ -276,6 +276,25 @@ describe("psdb proxy with the raw driver", () => {
       const err = await conn.execute("SELECT 1").catch((x) => x);
       expect(err.message).toMatch(/rolled back/);
       expect((await conn.execute("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test("a dropped session's connection state (character set, variables) never reaches the next session", async () => {
+    const p = proxy({ maxSessions: 1 });
+    try {
+      const a = connect({ url: p.url });
+      await a.execute("SET NAMES latin1");
+      await a.execute("SET @leak = '남의 값'");
+      expect((await a.execute("SELECT @@character_set_client AS cs")).rows).toEqual([{ cs: "latin1" }]);
+      const b = connect({ url: p.url }); // the one session slot: a's session is evicted
+      const seen = (await b.execute("SELECT @@character_set_client AS cs, @leak AS v")).rows[0] as { cs: string; v: unknown };
+      expect(seen.cs).not.toBe("latin1");
+      expect(seen.v).toBeNull();
+      await b.execute("CREATE TEMPORARY TABLE t_enc (v VARCHAR(20)) CHARACTER SET utf8mb4");
+      await b.execute("INSERT INTO t_enc VALUES (?)", ["한국어 😀"]);
+      expect((await b.execute("SELECT v, HEX(v) AS h FROM t_enc")).rows).toEqual([{ v: "한국어 😀", h: Buffer.from("한국어 😀").toString("hex").toUpperCase() }]);
     } finally {
       await p.stop();
     }

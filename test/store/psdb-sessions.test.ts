@@ -4,10 +4,10 @@ import { startPsdbProxy } from "../../src/store/psdb-proxy/proxy.ts";
 
 /** A fake pool: each reserved connection records its statements and how it ended. */
 function fakePool(fail?: (q: string) => unknown, hang?: (q: string) => boolean) {
-  const conns: { queries: string[]; ended?: "release" | "close" }[] = [];
+  const conns: { queries: string[]; ended?: "close" }[] = [];
   const pool: ConnPool = {
     async reserve() {
-      const c = { queries: [] as string[], ended: undefined as "release" | "close" | undefined };
+      const c = { queries: [] as string[], ended: undefined as "close" | undefined };
       conns.push(c);
       const conn: ReservedConn = {
         unsafe: (q) => ({
@@ -20,7 +20,6 @@ function fakePool(fail?: (q: string) => unknown, hang?: (q: string) => boolean) 
             return [] as unknown as RawResult;
           },
         }),
-        release: async () => void (c.ended = "release"),
         close: async () => void (c.ended = "close"),
       };
       return conn;
@@ -78,7 +77,7 @@ describe("psdb-proxy sessions", () => {
     await t.run(b, "BEGIN");
     const c = t.resolve(null, "u"); // evicts a (b is in a transaction)
     expect(t.size).toBe(2);
-    expect(conns[0]!.ended).toBe("release");
+    expect(conns[0]!.ended).toBe("close"); // never back in the pool: its session state would leak
     await t.run(c, "BEGIN"); // now both sessions are in transactions
     let e: unknown;
     try {
@@ -102,7 +101,7 @@ describe("psdb-proxy sessions", () => {
     expect(t.resolve(t.token(s), "u")).not.toBe(s);
   });
 
-  test("sweep drops idle sessions; one in a transaction is closed, not returned to the pool", async () => {
+  test("sweep drops idle sessions and closes their connections (none goes back to the pool)", async () => {
     const { pool, conns } = fakePool();
     const t = table(pool, 5, 1000);
     const idle = t.resolve(null, "u");
@@ -111,8 +110,37 @@ describe("psdb-proxy sessions", () => {
     await t.run(tx, "START TRANSACTION");
     t.sweep(Date.now() + 2000);
     expect(t.size).toBe(0);
-    expect(conns.map((c) => c.ended)).toEqual(["release", "close"]);
+    expect(conns.map((c) => c.ended)).toEqual(["close", "close"]);
     expect(() => t.resolve(t.token(tx), "u")).toThrow(ProxyError);
+  });
+
+  test("transaction tracking: AND CHAIN keeps it open, ROLLBACK TO a savepoint too; autocommit off holds work like a transaction", async () => {
+    const { pool } = fakePool();
+    const t = table(pool, 5);
+    const s = t.resolve(null, "u");
+    const inTx = () => t.token(s).inTransaction;
+    for (const [q, open] of [
+      ["BEGIN", true],
+      ["COMMIT AND CHAIN", true],
+      ["commit work and chain", true],
+      ["ROLLBACK WORK TO SAVEPOINT a", true],
+      ["ROLLBACK TO a", true],
+      ["COMMIT AND NO CHAIN", false],
+      ["START TRANSACTION", true],
+      ["ROLLBACK", false],
+      ["SET autocommit = 0", true],
+      ["COMMIT", true], // autocommit is still off: the next statement opens a transaction
+      ["SET @@session.autocommit=ON", false],
+      ["set session autocommit = OFF;", true],
+      ["SET autocommit=1", false],
+    ] as const) {
+      await t.run(s, q);
+      expect([q, inTx()]).toEqual([q, open]);
+    }
+    await t.run(s, "SET autocommit = 0");
+    const token = t.token(s);
+    t.sweep(Date.now() + 120_000); // the session (and the work it held) is gone
+    expect(() => t.resolve(token, "u")).toThrow(/rolled back/);
   });
   test("withSetup: each reserved connection runs its setup statement first, once, and learns its server id", async () => {
     const { pool, conns } = fakePool();

@@ -9,7 +9,6 @@ export interface RawResult extends Array<unknown> {
 }
 export interface ReservedConn {
   unsafe(query: string): { raw(): PromiseLike<RawResult> };
-  release(): Promise<void>;
   close(options?: { timeout?: number }): Promise<void>;
   /** The server's id of the connection (CONNECTION_ID()), when known: a stalled statement is killed by it. */
   serverId?: number;
@@ -88,6 +87,8 @@ interface Session {
   user: string;
   conn: ReservedConn | null;
   inTx: boolean;
+  /** `SET autocommit = 0` is in force: every statement runs in an open transaction. */
+  noAutocommit: boolean;
   lastUsed: number;
   busy: number;
   tail: Promise<unknown>;
@@ -135,7 +136,14 @@ function withDeadline<T>(p: PromiseLike<T>, ms: number, err: () => Error): Promi
 }
 
 const BEGIN = /^\s*(?:BEGIN\b|START\s+TRANSACTION\b)/i;
-const END = /^\s*(?:COMMIT|ROLLBACK)\b(?!\s+(?:WORK\s+)?TO\b)/i;
+// COMMIT / ROLLBACK [WORK], but not ROLLBACK TO a savepoint, nor ... AND CHAIN (which opens the next one).
+const END = /^\s*(?:COMMIT|ROLLBACK)\b(?!\s+(?:WORK\s+)?TO\b)(?!\s+(?:WORK\s+)?AND\s+CHAIN\b)/i;
+const AUTOCOMMIT = /^\s*SET\s+(?:SESSION\s+|LOCAL\s+|@@SESSION\.|@@LOCAL\.|@@)?autocommit\s*:?=\s*(0|1|OFF|ON|FALSE|TRUE)\s*;?\s*$/i;
+
+/** Work that a lost connection would lose: an open transaction, or autocommit switched off. */
+function holdsWork(s: Session): boolean {
+  return s.inTx || s.noAutocommit;
+}
 
 export class SessionTable {
   #sessions = new Map<string, Session>();
@@ -152,13 +160,13 @@ export class SessionTable {
   }
 
   token(s: Session): SessionToken {
-    return { id: s.id, inTransaction: s.inTx };
+    return { id: s.id, inTransaction: holdsWork(s) };
   }
 
   /** A new session; its connection is reserved on the first query. */
   open(user: string): Session {
     if (this.#sessions.size >= this.opts.maxSessions) this.#evictOne();
-    const s: Session = { id: crypto.randomUUID(), user, conn: null, inTx: false, lastUsed: Date.now(), busy: 0, tail: Promise.resolve() };
+    const s: Session = { id: crypto.randomUUID(), user, conn: null, inTx: false, noAutocommit: false, lastUsed: Date.now(), busy: 0, tail: Promise.resolve() };
     this.#sessions.set(s.id, s);
     return s;
   }
@@ -209,6 +217,10 @@ export class SessionTable {
       });
       if (BEGIN.test(query)) s.inTx = true;
       else if (END.test(query)) s.inTx = false;
+      else {
+        const ac = AUTOCOMMIT.exec(query);
+        if (ac) s.noAutocommit = /^(?:0|OFF|FALSE)$/i.test(ac[1]!);
+      }
       return res;
     } catch (err) {
       // A server error (errno) leaves the connection usable; anything else means it is gone. A
@@ -222,7 +234,7 @@ export class SessionTable {
 
   async #killStalled(s: Session): Promise<void> {
     const id = s.conn?.serverId;
-    this.#drop(s, true);
+    this.#drop(s);
     const { kill, onKillFailed = () => {} } = this.opts;
     if (kill === undefined) return;
     if (id === undefined) return onKillFailed("a stalled statement was not killed: its connection id is unknown");
@@ -236,18 +248,20 @@ export class SessionTable {
     }
   }
 
-  #drop(s: Session, close = s.inTx): void {
+  #drop(s: Session): void {
     this.#sessions.delete(s.id);
     const conn = s.conn;
     s.conn = null;
-    // Closing (not releasing) a connection in a transaction discards it: the server rolls back.
-    if (conn) void (close ? conn.close() : conn.release()).catch(() => {});
+    // Closed, never returned to the pool: what the session set on its connection (autocommit,
+    // character set, variables, temporary tables, locks) must not reach the next session,
+    // and an open transaction is rolled back by the server.
+    if (conn) void conn.close().catch(() => {});
   }
 
   #evictOne(): void {
     let oldest: Session | undefined;
     for (const s of this.#sessions.values()) {
-      if (s.busy === 0 && !s.inTx && (!oldest || s.lastUsed < oldest.lastUsed)) oldest = s;
+      if (s.busy === 0 && !holdsWork(s) && (!oldest || s.lastUsed < oldest.lastUsed)) oldest = s;
     }
     if (!oldest) throw new ProxyError("RESOURCE_EXHAUSTED", `too many open sessions (max ${this.opts.maxSessions})`);
     this.#drop(oldest);
