@@ -30,6 +30,10 @@ export function resolveTarget(flags: Map<string, string>, env: Env): Target {
   if (url !== null && !/^https?:\/\//i.test(url)) {
     throw new UsageError(`admin URL must start with http:// or https:// (got "${withoutCredentials(url)}" from ${flags.has("url") ? "--url" : "BOTGATE_ADMIN_URL"})`);
   }
+  if (url !== null && !URL.canParse(url)) {
+    // A usage error, not "unreachable" (exit 3): fetch() would refuse it before any connection.
+    throw new UsageError(`admin URL is not a valid URL (got "${withoutCredentials(url)}" from ${flags.has("url") ? "--url" : "BOTGATE_ADMIN_URL"})`);
+  }
   if (url === null || token === null) {
     const path = flags.get("config") ?? (env.BOTGATE_CONFIG || DEFAULT_CONFIG_PATH); // empty = unset, as for the server
     const file = flags.has("config") || existsSync(path) ? readConfigFile(path) : {};

@@ -87,6 +87,12 @@ describe("CLI target", () => {
     const bad = await run(["sessions", "list"], { BOTGATE_CONFIG: missing, BOTGATE_ADMIN_PORT: "41001x" }, fetch);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("BOTGATE_ADMIN_PORT: must be a whole number");
+    for (const url of ["http://", "http://exa mple:1", "https://u:p@[::1"]) {
+      const r = await run(["sessions", "list", "--url", url], { BOTGATE_ADMIN_TOKEN: "t" }, fetch);
+      expect([url, r.code]).toEqual([url, 2]);
+      expect(r.err).toContain("admin URL is not a valid URL");
+      expect(r.err).not.toContain("u:p");
+    }
     expect(seen).toHaveLength(1);
   });
 });
