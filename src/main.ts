@@ -31,22 +31,26 @@ function lanAddress(): string {
 }
 
 /**
- * A bot handler's stray failure (a promise nobody awaited that rejects, a timer or abort
- * listener that throws) is logged, at most once a second per kind, and the gateway keeps
- * serving every other phone: by default the runtime would exit.
+ * Once serving: a bot handler's stray failure (a promise nobody awaited that rejects, a
+ * timer or abort listener that throws) is logged with its stack, at most once a second per
+ * kind, and the gateway keeps serving every other phone; by default the runtime would exit.
+ * Not before: a failure during start-up still ends the start.
  */
 function keepRunningOnStrayErrors(log: Logger): void {
   const gate = new RateGate(1000, 4);
   const report = (kind: string) => (err: unknown) => {
     if (!gate.pass(kind)) return;
     const held = gate.heldBack;
-    log.error(`${kind}, most likely from a bot handler; botgate keeps running`, { error: err, ...(held > 0 ? { notLogged: held } : {}) });
+    const stack = err instanceof Error && err.stack ? { stack: scrub(err.stack) } : {};
+    log.error(`${kind} (a bot handler's, most likely); botgate keeps running`, { error: err, ...stack, ...(held > 0 ? { notLogged: held } : {}) });
   };
   process.on("unhandledRejection", report("unhandled promise rejection"));
   process.on("uncaughtException", report("uncaught exception"));
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `bun start -- --config x` drops the "--"; `deno run src/main.ts -- --config x` passes it on.
+  if (argv[0] === "--") argv = argv.slice(1);
   let args: { config?: string; help?: boolean };
   try {
     args = parseArgs({ args: argv, options: { config: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
@@ -93,10 +97,28 @@ Try "!ping" in a chat room the bot reads.
 `);
   }
   const log = createLogger(config.log.level);
-  keepRunningOnStrayErrors(log);
   // The one place that picks the runtime adapter.
   const runtime = "Deno" in globalThis ? await import("./runtime/deno.ts") : await import("./runtime/bun.ts");
-  const app = await startApp(config, runtime, log);
+  // A stray failure while starting (a handler module that rejects as it loads, say) ends the
+  // start. The runtime reports a rejection only after the tick it happened in, so the start
+  // counts until one timer turn after startApp.
+  const startupFailures: unknown[] = [];
+  const duringStart = (err: unknown) => void startupFailures.push(err);
+  process.on("unhandledRejection", duringStart);
+  process.on("uncaughtException", duringStart);
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, runtime, log);
+    await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    process.off("unhandledRejection", duringStart);
+    process.off("uncaughtException", duringStart);
+  }
+  if (startupFailures.length > 0) {
+    await app.stop();
+    throw startupFailures[0];
+  }
+  keepRunningOnStrayErrors(log);
   let signals = 0;
   const onSignal = (sig: string) => {
     if (++signals > 1) process.exit(1);

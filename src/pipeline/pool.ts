@@ -211,7 +211,8 @@ export class Pipeline implements Dispatcher {
     if (job.state === "running") {
       bot.deadlines.remove(job);
       if (performance.now() < job.due) return true;
-      this.#onTimeout(job);
+      this.#onTimeout(job, true);
+      return false;
     }
     if (job.state === "zombie") this.#bury(job);
     return false;
@@ -244,16 +245,21 @@ export class Pipeline implements Dispatcher {
     this.#pump();
   }
 
-  /** Deadline passed: slots free at once, signal aborted, nothing sent; the call is a zombie until it settles. */
-  #onTimeout(job: Job): void {
+  /**
+   * Deadline passed: slots free at once, signal aborted, nothing sent; the call is a zombie
+   * until it settles (`settled`: it already has, late, so it is done, never a zombie).
+   */
+  #onTimeout(job: Job, settled = false): void {
     if (job.state !== "running") return;
     job.state = "zombie";
     job.timedOut = true; // its reply items still waiting for a gap are dropped
     this.#free(job);
     this.#timeouts++;
-    this.#zombies.add(job);
     job.abort(new BotgateError("TIMEOUT", `bot handler did not finish within ${job.timeoutMs} ms`));
+    if (settled) this.#done(job);
+    else this.#zombies.add(job);
     this.#logThrottled(`timeout:${job.slots.bot.name}`, "bot handler timed out", { bot: job.slots.bot.name, room: job.slots.label, timeoutMs: job.timeoutMs, zombies: this.#zombies.size });
+    if (settled) return this.#pump();
     if (this.#zombies.size >= this.#o.maxZombies) {
       this.#log.error("zombie cap reached: no new jobs start until a timed-out handler settles", { zombies: this.#zombies.size, cap: this.#o.maxZombies });
     }
@@ -278,9 +284,9 @@ export class Pipeline implements Dispatcher {
     job.tracked = null;
   }
 
-  /** BotContext.reply(): only while the job still owns its slot; after a timeout it is discarded. */
+  /** BotContext.reply(): only while the job still owns its slot and its deadline has not passed (the timer may lag); after that it is discarded. */
   replyFrom(job: Job, items: ReplyItem | ReplyItem[]): boolean {
-    if (job.state !== "running" || this.#closed) return false;
+    if (job.state !== "running" || this.#closed || performance.now() >= job.due) return false;
     return this.#replies.send(job.inbound.origin, normalizeResult(items), job);
   }
 

@@ -200,7 +200,11 @@ export class AuthVerifier {
     if (bot === undefined) throw new BotgateError("UNKNOWN_BOT", `unknown bot`);
     const a = decodeAuth(rawAuth);
     if (a.botName !== botName) throw new BotgateError("AUTH_MISMATCH", "auth.botName does not match the session");
-    if (!boundTo(a, deviceId)) throw new BotgateError("AUTH_MISMATCH", "auth device does not match the session");
+    if (!boundTo(a, deviceId)) {
+      // Said apart, so a phone model that signs another id than it sends is easy to spot in the log.
+      const why = a.deviceID === deviceId ? "auth.deviceUUID (the signed id) is not the session's device" : "auth device does not match the session";
+      throw new BotgateError("AUTH_MISMATCH", why);
+    }
     if (Math.abs(now - a.timestamp) > this.#windowMs) throw new BotgateError("AUTH_STALE", "auth.timestamp outside the accepted window");
     if (a.timestamp < bot.replay.forgottenBefore) {
       // The wall clock stepped back past what the replay check still remembers: it could not tell a replay.

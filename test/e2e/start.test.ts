@@ -53,6 +53,26 @@ describe("bun start", () => {
     expect(readdirSync(dir)).toEqual(["c.json"]); // no starter config appeared anywhere
   });
 
+  test("a leading -- is accepted (deno run src/main.ts -- --help passes it on)", async () => {
+    const p = Bun.spawn(["bun", MAIN, "--", "--help"], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(out).toContain("Usage: bun start");
+  });
+
+  test("a failure while starting (a handler module that rejects as it loads) still ends the start", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "botgate-startfail-"));
+    const handler = join(dir, "bad-bot.ts");
+    await Bun.write(handler, `Promise.reject(new Error("broken at import"));\nexport default () => "x";\n`);
+    const bot = { name: "BadBot", secret: "0123456789abcdef0123", salt: "s", handler };
+    await Bun.write(join(dir, "c.json"), JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, admin: { enabled: false }, store: { kind: "sqlite", path: ":memory:" }, bots: [bot] }));
+    const p = Bun.spawn(["bun", MAIN, "--config", "c.json"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    const [out, err] = [await new Response(p.stdout).text(), await new Response(p.stderr).text()];
+    expect(await p.exited).toBe(1);
+    expect(err).toContain("failed to start: Error: broken at import");
+    expect(out).toContain('"msg":"stopped"'); // what had started was stopped again
+  });
+
   test("a first start that fails validation (a bad environment override) writes no config file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "botgate-first-bad-"));
     const p = Bun.spawn(["bun", MAIN], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, BOTGATE_CONFIG: "", BOTGATE_LOG_LEVEL: "verbose" } });

@@ -186,6 +186,25 @@ describe("worker pool: handlers cannot hurt the pipeline", () => {
     expect(live(t.tracker)).toEqual({ job: 0, timer: 0 });
   });
 
+  test("ctx.reply after the deadline is refused even before the deadline timer runs; a late result never counts as a zombie", async () => {
+    let late: boolean | null = null;
+    const handler: BotHandler = async (_m, ctx) => {
+      await null;
+      const end = performance.now() + 60; // the event loop is busy: the deadline timer cannot run
+      while (performance.now() < end);
+      late = ctx.reply("늦은 답장");
+      return "also late";
+    };
+    t = pipelineWith({ bot: handler }, { jobTimeoutMs: 20, maxZombies: 1 });
+    t.pipeline.submit(inbound());
+    await waitUntil(() => t!.pipeline.stats().timeouts === 1, 1000, "the timeout");
+    expect(late as boolean | null).toBe(false);
+    expect(t.out.texts).toEqual([]);
+    expect(t.pipeline.stats()).toMatchObject({ zombies: { count: 0 }, stalled: false, inFlight: 0 });
+    t.pipeline.submit(inbound({ text: "ping" })); // the one zombie slot was never taken
+    await waitUntil(() => t!.pipeline.stats().timeouts === 2, 1000, "the second (late) job");
+  });
+
   test("zombies are listed oldest first, also across bots with different timeouts", async () => {
     const hang: BotHandler = () => new Promise(() => {});
     t = pipelineWith({ slow: { handler: hang, jobTimeoutMs: 150 }, fast: { handler: hang, jobTimeoutMs: 20 } }, { workers: 4 });

@@ -44,6 +44,7 @@ describe("AuthVerifier", () => {
     const v = make();
     const b = { ...id, deviceId: "other-device" };
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(b, now, { deviceID: id.deviceId }), now))).toBe("AUTH_MISMATCH");
+    expect(() => v.verify(id.botName, id.deviceId, signAuth(b, now, { deviceID: id.deviceId }), now)).toThrow("auth.deviceUUID (the signed id) is not the session's device");
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now, { deviceUUID: "unknown" }), now))).toBe("OK");
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(b, now + 1, { deviceUUID: "unknown" }), now))).toBe("AUTH_MISMATCH");
     // A session whose own device id is "unknown" (allowUnknownDeviceId) has nothing better to bind to.
