@@ -40,4 +40,13 @@ describe("portability", () => {
     await phone.waitClosed();
     proc = null;
   }, 90_000);
+
+  test("arguments after a leading -- (Deno passes it on to the script) are read", async () => {
+    const deno = Bun.which("deno");
+    if (!deno) throw new Error("deno is not installed: npm install -g deno (CI installs it)");
+    const p = Bun.spawn([deno, "run", "-A", "src/main.ts", "--", "--help"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(out).toContain("Usage: bun start");
+  });
 });

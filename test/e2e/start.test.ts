@@ -53,13 +53,6 @@ describe("bun start", () => {
     expect(readdirSync(dir)).toEqual(["c.json"]); // no starter config appeared anywhere
   });
 
-  test("a leading -- is accepted (deno run src/main.ts -- --help passes it on)", async () => {
-    const p = Bun.spawn(["bun", MAIN, "--", "--help"], { stdout: "pipe", stderr: "pipe" });
-    const out = await new Response(p.stdout).text();
-    expect(await p.exited).toBe(0);
-    expect(out).toContain("Usage: bun start");
-  });
-
   test("a failure while starting (a handler module that rejects as it loads) still ends the start", async () => {
     const dir = mkdtempSync(join(tmpdir(), "botgate-startfail-"));
     const handler = join(dir, "bad-bot.ts");
