@@ -20,7 +20,7 @@ const USAGE = `bun run bench [-- options]
   --rate R          0 = closed loop (default); R > 0 = open loop at R msgs/s for both servers (= --sweep R)
   --inflight K      closed loop: messages outstanding per phone (default 8)
   --generators G    load generator processes (default 1)
-  --presign-rate R  closed loop: msgs/s to presign auth blocks for (default 120000)
+  --presign-rate R  closed loop: msgs/s to presign auth blocks for (default 250000; beyond it the generator signs during the window, and says so)
   --no-half         skip the open-loop phases (echo and botgate) at half of botgate's closed-loop throughput
   --stall-probe     run a 1 ms timer in every process and report the longest event-loop gap
                     (costs ~2.5% of a core per process, so it is off by default)
@@ -31,7 +31,7 @@ const USAGE = `bun run bench [-- options]
 
 const f = parseFlags(
   process.argv.slice(2),
-  { connections: 1000, duration: 8, warmup: 1, size: 200, rate: 0, inflight: 8, generators: 1, "presign-rate": 120_000, "no-half": false, sweep: "", "stall-probe": false, quick: false, out: "results" },
+  { connections: 1000, duration: 8, warmup: 1, size: 200, rate: 0, inflight: 8, generators: 1, "presign-rate": 250_000, "no-half": false, sweep: "", "stall-probe": false, quick: false, out: "results" },
   USAGE,
 );
 const sweep = f.sweep === "" ? [] : f.sweep.split(",").map((r) => Number(r.trim()));
@@ -104,7 +104,11 @@ if (openRates.length > 0) {
   const ratio = echo.throughput > 0 ? gate.throughput / echo.throughput : NaN;
   targets.push(
     { target: "botgate round trips >= 50% of the echo limit", measured: `${(ratio * 100).toFixed(1)}%`, met: ratio >= 0.5 },
-    { target: "botgate round trips >= 150,000/s", measured: perSec(gate.throughput), met: gate.throughput >= 150_000 },
+    {
+      target: "botgate round trips >= 150,000/s",
+      measured: perSec(gate.throughput) + (gate.signedOnTheFly > 0 ? ` (the generator signed ${gate.signedOnTheFly} auth blocks during the window: raise --presign-rate)` : ""),
+      met: gate.throughput >= 150_000,
+    },
   );
   if (half && echoHalf) {
     if (echoHalf.latencyUs.p99 > P99_TARGET_US) {

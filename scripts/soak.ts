@@ -182,14 +182,16 @@ async function churn(total: number, deadline: number, onProgress?: (n: number) =
   return started;
 }
 
-async function quiesce(): Promise<any> {
-  // Wait (bounded) until every connection is gone and the pipeline is idle.
+async function quiesce(what: string): Promise<any> {
+  // Wait (bounded) until every connection is gone and the pipeline is idle; a server that
+  // never gets there fails the soak (a baseline taken while busy would hide a leak).
   const until = Date.now() + 10_000;
   for (;;) {
     const s = await server.request("stats");
     const p = s.pipeline;
     const busy = s.connections > 0 || (p && (p.queueDepth > 0 || p.inFlight > 0));
-    if (!busy || Date.now() > until) return s;
+    if (!busy) return s;
+    if (Date.now() > until) throw new Error(`${what}: the server was still busy after 10 s (connections ${s.connections}, queued ${p?.queueDepth}, in flight ${p?.inFlight})`);
     await sleep(50);
   }
 }
@@ -226,7 +228,7 @@ try {
   // that one-time growth as if it were per-cycle growth. The warm-up comes on top of --cycles.
   const warm = f.warmup >= 0 ? f.warmup : Math.max(100, Math.round(f.cycles * 0.2));
   await churn(warm, deadline);
-  const base = await quiesce();
+  const base = await quiesce("after the warm-up");
   const baseMem = await settledRss();
   const warmCycles = tally.cycles;
   console.log(`soak: ${warmCycles} warm-up cycles, then ${f.cycles} measured cycles, ${f.concurrency} at once, ${f.messages} messages each`);
@@ -244,7 +246,7 @@ try {
   });
   const elapsed = (Date.now() - c0) / 1000;
   const cpu1 = (await server.request("usage")).cpu;
-  const end = await quiesce();
+  const end = await quiesce("after the measured cycles");
   const endMem = await settledRss();
 
   const growth = (endMem.rss - baseMem.rss) / baseMem.rss;
@@ -253,6 +255,8 @@ try {
   eq("connections", end.connections, 0);
   eq("sessions", end.sessions, 0);
   for (const k of Object.keys(base.resources)) eq(`tracked ${k}`, end.resources[k], base.resources[k]);
+  // The baseline itself against the fresh server: what the warm-up left behind is a leak too.
+  for (const k of Object.keys(fresh.resources)) eq(`tracked ${k} after the warm-up`, base.resources[k], fresh.resources[k]);
   eq("leaks released by the sweeper", end.leaksReleased, fresh.leaksReleased);
   if (end.pipeline) {
     eq("pipeline queued jobs", end.pipeline.queueDepth, 0);
