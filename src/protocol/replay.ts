@@ -93,6 +93,13 @@ export class ReplayCache {
     return this.#size;
   }
 
+  /** Forgets every key without moving forgottenBefore: for a benchmark that must measure memory without the cache (its later blocks are all new). */
+  clear(): void {
+    this.#buckets.clear();
+    this.#size = 0;
+    this.#last = null;
+  }
+
   /**
    * Timestamps below this may have been forgotten by prune(): they cannot be checked for
    * a replay. Normally older than the window anyway; not after the wall clock steps back.

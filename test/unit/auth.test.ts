@@ -62,6 +62,14 @@ describe("AuthVerifier", () => {
     expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, stepped), stepped))).toBe("OK"); // fresh blocks still pass
   });
 
+  test("clearReplay (the benchmark hook) forgets the cache without refusing older in-window blocks afterwards", () => {
+    const v = make();
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now), now))).toBe("OK");
+    v.clearReplay();
+    expect(v.replayEntries).toBe(0);
+    expect(codeOf(() => v.verify(id.botName, id.deviceId, signAuth(id, now - 5_000), now))).toBe("OK"); // prune(a future time) would make this AUTH_STALE
+  });
+
   test("malformed blocks are AUTH_INVALID / AUTH_MISSING, never a crash", () => {
     const v = make();
     expect(codeOf(() => v.verify(id.botName, id.deviceId, undefined, now))).toBe("AUTH_MISSING");
