@@ -55,7 +55,7 @@ export async function startApp(config: Config, runtime: RuntimeAdapter, log: Log
   };
   let listener: TcpListener;
   try {
-    listener = runtime.listen({ hostname: config.listen.host, port: config.listen.port, tls: config.listen.tls ?? undefined }, (c) => gateway.accept(c));
+    listener = runtime.listen({ hostname: config.listen.host, port: config.listen.port, tls: config.listen.tls ?? undefined, acceptQueues: config.listen.acceptQueues }, (c) => gateway.accept(c));
   } catch (err) {
     await undo(); // e.g. the port is taken
     throw err;

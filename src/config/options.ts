@@ -26,7 +26,7 @@ export type StoreOptions =
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 export interface Config {
-  listen: { host: string; port: number; tls: { certFile: string; keyFile: string } | null };
+  listen: { host: string; port: number; tls: { certFile: string; keyFile: string } | null; acceptQueues: number };
   handshakeTimeoutMs: number;
   pingIntervalMs: number;
   /** A session that receives nothing for this long is closed (default 2.5 ping intervals). */
@@ -63,7 +63,7 @@ export const DEFAULT_ADMIN_PORT = 37889;
 
 export function defaultConfig(): Config {
   return {
-    listen: { host: "0.0.0.0", port: DEFAULT_PORT, tls: null },
+    listen: { host: "0.0.0.0", port: DEFAULT_PORT, tls: null, acceptQueues: 8 },
     handshakeTimeoutMs: 10_000,
     pingIntervalMs: 30_000,
     idleTimeoutMs: 75_000,
@@ -174,12 +174,13 @@ export function parseConfig(raw: unknown): Config {
   );
 
   const l = c.obj(root.listen, "listen");
-  c.unknownKeys(l, ["host", "port", "tls"], "listen");
+  c.unknownKeys(l, ["host", "port", "tls", "acceptQueues"], "listen");
   const tlsRaw = l.tls === undefined || l.tls === null ? null : c.obj(l.tls, "listen.tls");
   const listen: Config["listen"] = {
     host: c.str(l, "host", "listen", d.listen.host, { min: 1, max: 255 }),
     port: c.int(l, "port", "listen", d.listen.port, 0, 65535),
     tls: tlsRaw ? { certFile: c.str(tlsRaw, "certFile", "listen.tls", "", { min: 1 }), keyFile: c.str(tlsRaw, "keyFile", "listen.tls", "", { min: 1 }) } : null,
+    acceptQueues: c.int(l, "acceptQueues", "listen", d.listen.acceptQueues, 1, 64),
   };
 
   const pingIntervalMs = c.int(root, "pingIntervalMs", "config", d.pingIntervalMs, 50, 3_600_000);

@@ -4,7 +4,7 @@
  * write() does not buffer, so the WriteQueue keeps the remainder; each
  * connection gets its own `data` object in open().
  */
-import type { Connection, ConnectionHandler, Listen, TcpListener } from "../transport/types.ts";
+import type { Connection, ConnectionHandler, Listen, ListenOptions, TcpListener } from "../transport/types.ts";
 import type { Serve } from "./types.ts";
 
 /** The minimal shape of a Bun socket that we touch. */
@@ -58,10 +58,43 @@ class BunConnection implements Connection {
   }
 }
 
+/**
+ * Bun listens with an accept queue of 512 (not configurable): 10,000 phones reconnecting
+ * at once overflow it, and the dropped ones retry after 1 s and 3 s. With acceptQueues > 1
+ * the port gets that many listening sockets (SO_REUSEPORT, all served by this event loop),
+ * among which the kernel spreads the connections.
+ */
 export const listen: Listen = (options, accept): TcpListener => {
-  const l = Bun.listen({
+  const queues = Math.max(1, Math.floor(options.acceptQueues ?? 1));
+  if (queues === 1) return stoppable([listenOne(options, options.port, false, accept)]);
+  // A plain bind first: a port that is taken (another botgate, say) fails here, as it does
+  // with one listener, instead of these sockets silently joining that process's group.
+  if (options.port !== 0) listenOne(options, options.port, false, accept).stop(true);
+  const all = [listenOne(options, options.port, true, accept)];
+  try {
+    while (all.length < queues) all.push(listenOne(options, all[0]!.port, true, accept));
+  } catch (err) {
+    for (const l of all) l.stop(true);
+    throw err;
+  }
+  return stoppable(all);
+};
+
+function stoppable(all: BunListener[]): TcpListener {
+  return {
+    hostname: all[0]!.hostname,
+    port: all[0]!.port,
+    stop: () => {
+      for (const l of all) l.stop(false);
+    },
+  };
+}
+
+function listenOne(options: ListenOptions, port: number, reusePort: boolean, accept: (conn: Connection) => ConnectionHandler): BunListener {
+  return Bun.listen({
     hostname: options.hostname,
-    port: options.port,
+    port,
+    reusePort,
     tls: options.tls ? { cert: Bun.file(options.tls.certFile), key: Bun.file(options.tls.keyFile) } : undefined,
     socket: {
       open(s: BunSocket) {
@@ -90,12 +123,7 @@ export const listen: Listen = (options, accept): TcpListener => {
       connectError() {},
     },
   });
-  return {
-    hostname: l.hostname,
-    port: l.port,
-    stop: () => l.stop(false),
-  };
-};
+}
 
 /** HTTP for the admin API (Bun.serve next to Bun.listen in one process). */
 export const serve: Serve = (options) => {

@@ -32,6 +32,12 @@ export interface ListenOptions {
   hostname: string;
   port: number;
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Listening sockets on the port (SO_REUSEPORT), each with its own accept queue, so a
+   * reconnect storm is not cut short by one queue's length. 1 = one plain listener. An
+   * adapter whose runtime cannot share a port (Deno: reusePort is unstable there) uses one.
+   */
+  acceptQueues?: number;
 }
 
 export interface TcpListener {

@@ -18,7 +18,7 @@ function errorsOf(raw: unknown): string[] {
 describe("config", () => {
   test("defaults follow the legacy server", () => {
     const c = parseConfig({ bots: [bot] });
-    expect(c.listen).toEqual({ host: "0.0.0.0", port: 37888, tls: null });
+    expect(c.listen).toEqual({ host: "0.0.0.0", port: 37888, tls: null, acceptQueues: 8 });
     expect(c.handshakeTimeoutMs).toBe(10_000);
     expect(c.pingIntervalMs).toBe(30_000);
     expect(c.idleTimeoutMs).toBe(75_000);
