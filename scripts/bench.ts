@@ -106,7 +106,7 @@ if (openRates.length > 0) {
     { target: "botgate round trips >= 50% of the echo limit", measured: `${(ratio * 100).toFixed(1)}%`, met: ratio >= 0.5 },
     {
       target: "botgate round trips >= 150,000/s",
-      measured: perSec(gate.throughput) + (gate.signedOnTheFly > 0 ? ` (the generator signed ${gate.signedOnTheFly} auth blocks during the window: raise --presign-rate)` : ""),
+      measured: perSec(gate.throughput) + (gate.signedOnTheFly > 0 ? ` (the generator signed ${gate.signedOnTheFly} auth blocks during the phase: raise --presign-rate)` : ""),
       met: gate.throughput >= 150_000,
     },
   );

@@ -62,10 +62,13 @@ class BunConnection implements Connection {
  * Bun listens with an accept queue of 512 (not configurable): 10,000 phones reconnecting
  * at once overflow it, and the dropped ones retry after 1 s and 3 s. With acceptQueues > 1
  * the port gets that many listening sockets (SO_REUSEPORT, all served by this event loop),
- * among which the kernel spreads the connections.
+ * among which the kernel spreads the connections. Linux only (elsewhere SO_REUSEPORT does
+ * not spread connections, or means something else), and plain TCP only (each TLS listener
+ * would load its own certificate and context).
  */
 export const listen: Listen = (options, accept): TcpListener => {
-  const queues = Math.max(1, Math.floor(options.acceptQueues ?? 1));
+  const shareable = process.platform === "linux" && !options.tls;
+  const queues = shareable ? Math.max(1, Math.floor(options.acceptQueues ?? 1)) : 1;
   if (queues === 1) return stoppable([listenOne(options, options.port, false, accept)]);
   // A plain bind first: a port that is taken (another botgate, say) fails here, as it does
   // with one listener, instead of these sockets silently joining that process's group.
