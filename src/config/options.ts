@@ -152,7 +152,6 @@ class Checker {
 
 const MIN_SECRET = 16;
 
-/** Validate a raw config object (from the file, env already merged); throws CONFIG_INVALID listing every problem. */
 /** Parses as a URL with an http(s) scheme and a host (fetch() would refuse anything less at the first message). */
 function isHttpUrl(url: string): boolean {
   try {
@@ -163,6 +162,7 @@ function isHttpUrl(url: string): boolean {
   }
 }
 
+/** Validate a raw config object (from the file, env already merged); throws CONFIG_INVALID listing every problem. */
 export function parseConfig(raw: unknown): Config {
   const d = defaultConfig();
   const c = new Checker();
